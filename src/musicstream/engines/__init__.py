@@ -1,0 +1,105 @@
+"""Compute engines, chosen by name from settings: DuckDB (embedded) or Spark (at scale).
+
+The contract holds only what the stages call. Engines read and write the lake themselves;
+nothing row-shaped crosses into Python.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from importlib import resources
+from typing import TYPE_CHECKING, Protocol
+
+from musicstream.errors import UserError
+
+if TYPE_CHECKING:
+    from musicstream.lake import Lake
+    from musicstream.settings import Settings
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """A file to read: where it is, its header mapped to our column names, its verdict."""
+
+    index: int  # position in the batch's processing order (later files win upserts)
+    path: str  # lake-relative landing path, as recorded in the ledger
+    uri: str  # where the engine reads it now
+    header: tuple[str, ...]  # normalized column names, in file order
+    file_reason: str | None = None  # e.g. 'missing_columns': every row is quarantined
+
+
+@dataclass(frozen=True)
+class BatchContext:
+    batch_id: str
+    clock: datetime
+    future_tolerance_s: int
+
+
+@dataclass
+class FileCounts:
+    """Per-file outcome; rows_read = rows_kept + rows_quarantined (SPEC conservation)."""
+
+    index: int
+    rows_read: int = 0
+    rows_kept: int = 0
+    rows_quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantine reasons and warnings
+
+
+class Engine(Protocol):
+    """What the pipeline stages ask of an engine."""
+
+    name: str
+
+    def validate(
+        self, dataset: str, files: Sequence[FileSpec], ctx: BatchContext
+    ) -> list[FileCounts]:
+        """Check every row; write the quarantine; keep the clean rows for curation."""
+        ...
+
+    def curate_dimension(self, dataset: str) -> None:
+        """Upsert the kept rows into ``curated/<dataset>/``."""
+        ...
+
+    def curate_streams(self, ctx: BatchContext) -> list[date]:
+        """Write the kept streams into their report_date partitions; return those dates."""
+        ...
+
+    def write_kpis(self, dates: Sequence[date]) -> None:
+        """Recompute every KPI table of ``dates`` from the curated lake and write them."""
+        ...
+
+    def close(self) -> None: ...
+
+
+ENGINES: dict[str, str] = {
+    "duckdb": "musicstream.engines.duckdb.engine:DuckDBEngine",
+    "spark": "musicstream.engines.spark.engine:SparkEngine",
+}
+
+
+def create_engine(settings: Settings, lake: Lake) -> Engine:
+    """Instantiate the engine named in settings (heavy imports happen only here)."""
+    try:
+        module_name, cls_name = ENGINES[settings.engine].split(":")
+    except KeyError:
+        raise UserError(
+            f"unknown engine {settings.engine!r}; choose one of {', '.join(ENGINES)}"
+        ) from None
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UserError(
+            f"engine {settings.engine!r} needs an extra: "
+            f"pip install 'musicstream[{settings.engine}]' ({exc.name} is missing)"
+        ) from None
+    engine: Engine = getattr(module, cls_name)(settings, lake)
+    return engine
+
+
+def sql(name: str) -> str:
+    """The text of ``sql/<name>.sql``: one definition of each rule and KPI for every engine."""
+    return resources.files("musicstream").joinpath(f"sql/{name}.sql").read_text("utf-8")

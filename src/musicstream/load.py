@@ -1,0 +1,41 @@
+"""Load: copy each affected date's KPI partitions from the lake into the serving store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from musicstream.datasets import KPI_COLUMNS, KPI_TABLES
+from musicstream.lake import Lake
+from musicstream.stores import Store
+
+_ARROW = {"str": pa.string(), "int": pa.int64(), "float": pa.float64()}
+
+
+def read_kpi_partition(lake: Lake, table: str, day: date) -> pa.Table:
+    """One table's rows of one date (empty when the date has none)."""
+    rel = f"kpis/{table}/report_date={day.isoformat()}/data.parquet"
+    if lake.exists(rel):
+        with lake.fs.open(lake.path(rel), "rb") as fh:
+            return pq.read_table(fh)
+    schema = pa.schema(
+        [(c, _ARROW[t]) for c, t in KPI_COLUMNS[table].items() if c != "report_date"]
+    )
+    return schema.empty_table()
+
+
+def load_dates(
+    lake: Lake,
+    store: Store,
+    dates: Sequence[date],
+    on_date: Callable[[date], None] | None = None,
+) -> None:
+    """Per-date replacement: after loading, the store holds exactly the lake's rows."""
+    store.init()
+    for day in sorted(dates):
+        store.replace_date(day, {t: read_kpi_partition(lake, t, day) for t in KPI_TABLES})
+        if on_date is not None:
+            on_date(day)

@@ -1,0 +1,117 @@
+"""Typed settings: CLI flag > env (``MUSICSTREAM_…``) > TOML config file > default."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from musicstream.errors import UserError
+
+
+class TopN(BaseModel):
+    """How many rows each ranking keeps (SPEC §3)."""
+
+    songs: int = Field(default=3, ge=1)
+    genres: int = Field(default=5, ge=1)
+    artists: int = Field(default=10, ge=1)
+
+
+class Settings(BaseSettings):
+    """Everything a run needs to know; switching place is configuration, not code."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MUSICSTREAM_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    lake: str = "lake"
+    engine: str = "duckdb"
+    store: str = "sqlite"
+    store_path: str | None = None  # SQLite file; default <lake>/_state/kpis.sqlite
+    store_prefix: str = "musicstream_"  # table-name prefix for shared stores (DynamoDB)
+    threads: int | None = Field(default=None, ge=1)
+    memory_limit: str | None = None
+    top_n: TopN = Field(default_factory=TopN)
+    lock_timeout_s: float = Field(default=0.0, ge=0)
+    future_tolerance_s: int = Field(default=3600, ge=0)
+    webhook_url: str | None = None
+    sns_topic_arn: str | None = None
+    aws_endpoint_url: str | None = None
+    aws_region: str | None = None
+    log_format: Literal["text", "json"] = "text"
+    progress: bool = True
+
+    @field_validator("lake")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/") or v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Values from the TOML file named by ``MUSICSTREAM_CONFIG`` (or ``musicstream.toml``)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ is used instead
+
+    def __call__(self) -> dict[str, Any]:
+        return _read_config(_config_path())
+
+
+_CONFIG_FILE: Path | None = None
+
+
+def _config_path() -> Path | None:
+    import os
+
+    if _CONFIG_FILE is not None:
+        return _CONFIG_FILE
+    named = os.environ.get("MUSICSTREAM_CONFIG")
+    if named:
+        return Path(named)
+    default = Path("musicstream.toml")
+    return default if default.exists() else None
+
+
+def _read_config(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UserError(f"cannot read config file {path}: {exc}") from None
+    return dict(data.get("musicstream", data))
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings; ``overrides`` are CLI flags (None means 'not given')."""
+    global _CONFIG_FILE
+    _CONFIG_FILE = config
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UserError(f"invalid setting {where}: {first['msg']}") from None
+    finally:
+        _CONFIG_FILE = None

@@ -1,0 +1,68 @@
+-- Streams rules (SPEC §2). In: raw_streams, curated_users and curated_songs (after this
+-- batch's upserts), lake_events (kept events of the batch's dates from earlier batches),
+-- batch_context (future_limit). Out: every row with `reasons`, `warnings`, typed t_* columns.
+with source as (
+    select
+        *,
+        nullif(trim(user_id), '') as t_user_id,
+        nullif(trim(track_id), '') as t_track_id,
+        ms_ts(listen_time) as t_listen_time,
+        ms_int(ms_played) as t_ms_played
+    from raw_streams
+),
+
+referenced as (
+    select
+        source.*,
+        users.user_id as known_user,
+        users.created_at as user_created_at,
+        songs.track_id as known_track
+    from source
+    left join curated_users as users on source.t_user_id = users.user_id
+    left join curated_songs as songs on source.t_track_id = songs.track_id
+),
+
+copies as (
+    select
+        referenced.*,
+        case
+            when t_user_id is not null and t_track_id is not null and t_listen_time is not null
+                then row_number() over (
+                    partition by t_user_id, t_track_id, t_listen_time order by _file_idx, _ord
+                )
+        end as event_copy,
+        seen.user_id is not null as seen_before
+    from referenced
+    left join lake_events as seen
+        on referenced.t_user_id = seen.user_id
+        and referenced.t_track_id = seen.track_id
+        and referenced.t_listen_time = seen.listen_time
+),
+
+final as (
+    select
+        copies.*,
+        concat_ws(
+            ';',
+            _file_reason,
+            case when t_user_id is null then 'missing_user_id' end,
+            case when t_user_id is not null and known_user is null then 'unknown_user' end,
+            case when t_track_id is null then 'missing_track_id' end,
+            case when t_track_id is not null and known_track is null then 'unknown_track' end,
+            case when t_listen_time is null then 'invalid_listen_time' end,
+            case when t_listen_time > ctx.future_limit then 'future_listen_time' end,
+            case
+                when nullif(trim(ms_played), '') is not null
+                    and (t_ms_played is null or t_ms_played not between 0 and 86400000)
+                    then 'invalid_ms_played'
+            end,
+            case when event_copy > 1 or seen_before then 'duplicate_event' end
+        ) as reasons,
+        case
+            when t_listen_time < user_created_at then 'listen_before_signup'
+        end as warnings
+    from copies
+    cross join batch_context as ctx
+)
+
+select * from final

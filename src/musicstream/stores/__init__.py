@@ -1,0 +1,94 @@
+"""KPI serving stores, chosen by name from settings: SQLite (embedded) or DynamoDB."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+import datetime as dt
+from typing import TYPE_CHECKING, Any, Protocol
+
+from musicstream.datasets import KPI_COLUMNS
+from musicstream.errors import UserError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from musicstream.settings import Settings
+
+
+@dataclass(frozen=True)
+class KpiQuery:
+    """One of the SPEC §5 access patterns: a date, or a date range for a genre or a track."""
+
+    table: str
+    date: dt.date | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    genre: str | None = None
+    track: str | None = None
+
+    def check(self) -> None:
+        """Reject combinations no key serves, with a message that says what would."""
+        if self.table not in KPI_COLUMNS:
+            raise UserError(f"unknown KPI table {self.table!r}; one of {', '.join(KPI_COLUMNS)}")
+        ranged = self.date_from is not None or self.date_to is not None
+        if self.date is None and not ranged:
+            raise UserError("give --date, or --from/--to with --genre or --track")
+        if self.date is not None and ranged:
+            raise UserError("give either --date or --from/--to, not both")
+        if ranged and not (
+            (self.table == "genre_daily" and self.genre)
+            or (self.table == "track_daily" and self.track)
+        ):
+            raise UserError(
+                "a date range is served for one genre (genre_daily --genre G) "
+                "or one track (track_daily --track ID)"
+            )
+        if self.date is not None and self.table == "track_daily" and not self.track:
+            raise UserError("track_daily is read per track: add --track ID")
+
+
+Row = dict[str, Any]
+
+
+class Store(Protocol):
+    """What the load stage and the `kpis` command ask of a serving store."""
+
+    def init(self) -> None:
+        """Create tables and indexes; safe to call again."""
+        ...
+
+    def replace_date(self, report_date: dt.date, tables: Mapping[str, pa.Table]) -> None:
+        """Make the store's rows of ``report_date`` exactly ``tables`` (per-date replace)."""
+        ...
+
+    def query(self, q: KpiQuery) -> list[Row]:
+        """Rows for one access pattern, via keys only (never a full scan)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+STORES: dict[str, str] = {
+    "sqlite": "musicstream.stores.sqlite:SQLiteStore",
+    "dynamodb": "musicstream.stores.dynamodb:DynamoDBStore",
+}
+
+
+def create_store(settings: Settings) -> Store:
+    try:
+        module_name, cls_name = STORES[settings.store].split(":")
+    except KeyError:
+        raise UserError(
+            f"unknown store {settings.store!r}; choose one of {', '.join(STORES)}"
+        ) from None
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UserError(
+            f"store {settings.store!r} needs an extra: pip install 'musicstream[aws]' "
+            f"({exc.name} is missing)"
+        ) from None
+    store: Store = getattr(module, cls_name)(settings)
+    return store
