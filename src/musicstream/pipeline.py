@@ -46,15 +46,15 @@ def run(
     try:
         with run_lock(lake, settings.lock_timeout_s):
             ledger = Ledger(lake)
-            pending = [b for b in ledger.batches() if b.status != ARCHIVED]
+            for batch in [b for b in ledger.batches() if b.status != ARCHIVED]:
+                process_batch(settings, lake, ledger, batch, on_step)  # an interrupted run's
+                done.append(batch)
             now = (clock or datetime.now(UTC)).replace(microsecond=0)
             planned = ingest.plan_batch(lake, ledger, now)
             if planned is not None:
                 ledger.save(planned)
-                pending.append(planned)
-            for batch in pending:
-                process_batch(settings, lake, ledger, batch, on_step)
-                done.append(batch)
+                process_batch(settings, lake, ledger, planned, on_step)
+                done.append(planned)
     except Exception as exc:
         notify.notify(settings, run_summary(done, started, error=exc))
         raise

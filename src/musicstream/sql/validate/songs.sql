@@ -1,5 +1,6 @@
 -- Songs rules (SPEC §2). In: raw_songs (text fields as read, _file_idx, _ord, _file_reason).
--- Out: every row with `reasons` ('' when clean) and typed t_* columns.
+-- Out: every row with `reasons` ('' when clean; only the file's reason for a file missing a
+-- required column) and typed t_* columns.
 with source as (
     select
         *,
@@ -24,9 +25,8 @@ ranked as (
 final as (
     select
         *,
-        concat_ws(
+        coalesce(_file_reason, concat_ws(
             ';',
-            _file_reason,
             case when t_track_id is null then 'missing_track_id' end,
             case when key_copy > 1 then 'duplicate_track_id' end,
             case when t_track_genre is null then 'missing_genre' end,
@@ -43,7 +43,7 @@ final as (
                 when nullif(trim(explicit), '') is not null and t_explicit is null
                     then 'invalid_explicit'
             end
-        ) as reasons,
+        )) as reasons,
         cast(null as varchar) as warnings
     from ranked
 )

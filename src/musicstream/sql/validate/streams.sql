@@ -42,9 +42,8 @@ copies as (
 final as (
     select
         copies.*,
-        concat_ws(
+        coalesce(_file_reason, concat_ws(
             ';',
-            _file_reason,
             case when t_user_id is null then 'missing_user_id' end,
             case when t_user_id is not null and known_user is null then 'unknown_user' end,
             case when t_track_id is null then 'missing_track_id' end,
@@ -57,7 +56,7 @@ final as (
                     then 'invalid_ms_played'
             end,
             case when event_copy > 1 or seen_before then 'duplicate_event' end
-        ) as reasons,
+        )) as reasons,
         case
             when t_listen_time < user_created_at then 'listen_before_signup'
         end as warnings

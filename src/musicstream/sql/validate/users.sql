@@ -21,9 +21,8 @@ ranked as (
 final as (
     select
         *,
-        concat_ws(
+        coalesce(_file_reason, concat_ws(
             ';',
-            _file_reason,
             case when t_user_id is null then 'missing_user_id' end,
             case when key_copy > 1 then 'duplicate_user_id' end,
             case
@@ -35,7 +34,7 @@ final as (
                 when nullif(trim(created_at), '') is not null and t_created_at is null
                     then 'invalid_created_at'
             end
-        ) as reasons,
+        )) as reasons,
         cast(null as varchar) as warnings
     from ranked
 )

@@ -1,0 +1,5 @@
+"""`python -m musicstream` runs the CLI."""
+
+from musicstream.cli import main
+
+main()

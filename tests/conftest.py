@@ -1,0 +1,119 @@
+"""Shared fixtures: tiny landing zones written by hand, runs on a temp lake, readers."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from musicstream import pipeline
+from musicstream.settings import Settings, load_settings
+
+SONG_HEADER = ["", "track_id", "artists", "album_name", "track_name", "popularity",
+               "duration_ms", "explicit", "danceability", "track_genre"]
+USER_HEADER = ["user_id", "user_name", "user_age", "user_country", "created_at"]
+STREAM_HEADER = ["user_id", "track_id", "listen_time", "ms_played"]
+
+
+def csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def song(i: int, track_id: str, genre: str, duration: int = 200_000, artists: str = "A",
+         name: str | None = None, popularity: Any = 50, explicit: Any = "False") -> list[Any]:
+    """A row in the Spotify Tracks layout (index column and an audio feature included)."""
+    return [i, track_id, artists, "Album", name or f"Song {track_id}", popularity, duration,
+            explicit, 0.5, genre]
+
+
+class Landing:
+    """Writes CSV files into ``<lake>/landing/<dataset>/``."""
+
+    def __init__(self, lake: Path) -> None:
+        self.lake = lake
+
+    def write(self, dataset: str, name: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
+              *, bom: bool = False, gz: bool = False, raw: str | None = None) -> Path:
+        folder = self.lake / "landing" / dataset
+        folder.mkdir(parents=True, exist_ok=True)
+        text = raw if raw is not None else csv_text(header, rows)
+        data = (("\ufeff" if bom else "") + text).encode("utf-8")
+        path = folder / name
+        path.write_bytes(gzip.compress(data, mtime=0) if gz else data)
+        return path
+
+    def songs(self, rows: Sequence[Sequence[Any]], name: str = "songs.csv", **kw: Any) -> Path:
+        return self.write("songs", name, SONG_HEADER, rows, **kw)
+
+    def users(self, rows: Sequence[Sequence[Any]], name: str = "users.csv", **kw: Any) -> Path:
+        return self.write("users", name, USER_HEADER, rows, **kw)
+
+    def streams(self, rows: Sequence[Sequence[Any]], name: str = "streams.csv",
+                header: Sequence[str] = STREAM_HEADER, **kw: Any) -> Path:
+        return self.write("streams", name, header, rows, **kw)
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Path:
+    path = tmp_path / "lake"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def landing(lake: Path) -> Landing:
+    return Landing(lake)
+
+
+@pytest.fixture
+def settings_for() -> Callable[..., Settings]:
+    def make(lake: Path, **overrides: Any) -> Settings:
+        return load_settings(lake=str(lake), progress=False, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def run(settings_for: Callable[..., Settings]) -> Callable[..., dict[str, Any]]:
+    """Run the pipeline once on a lake; returns the run summary."""
+
+    def go(lake: Path, **overrides: Any) -> dict[str, Any]:
+        return pipeline.run(settings_for(lake, **overrides))
+
+    return go
+
+
+def read_table(lake: Path, table: str) -> list[dict[str, Any]]:
+    """All rows of a KPI table from the lake's Parquet, report_date taken from the path."""
+    rows = []
+    base = lake / "kpis" / table
+    for part in sorted(base.glob("*=*/*.parquet")):
+        key, value = part.parent.name.split("=", 1)
+        for row in pq.read_table(part).to_pylist():
+            rows.append({key: value, **row})
+    return rows
+
+
+def read_quarantine(lake: Path, dataset: str) -> list[dict[str, Any]]:
+    rows = []
+    for part in sorted((lake / "quarantine" / dataset).glob("batch_id=*/*.parquet")):
+        rows += pq.read_table(part).to_pylist()
+    return rows
+
+
+def read_curated_streams(lake: Path) -> list[dict[str, Any]]:
+    rows = []
+    for part in sorted((lake / "curated" / "streams").glob("report_date=*/*.parquet")):
+        for row in pq.read_table(part).to_pylist():
+            rows.append({"report_date": part.parent.name.split("=", 1)[1], **row})
+    return rows
