@@ -243,9 +243,7 @@ def main() -> None:
     except (typer.Exit, typer.Abort) as exc:
         sys.exit(getattr(exc, "exit_code", 1))
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.ClickException):
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # click's usage errors
             exc.show()
             sys.exit(exc.exit_code)
         logging.getLogger("musicstream").exception("run failed")

@@ -48,6 +48,24 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     progress: bool = True
 
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, v: str) -> str:
+        from musicstream.engines import ENGINES
+
+        if v not in ENGINES:
+            raise ValueError(f"unknown engine {v!r}; choose one of {', '.join(ENGINES)}")
+        return v
+
+    @field_validator("store")
+    @classmethod
+    def _known_store(cls, v: str) -> str:
+        from musicstream.stores import STORES
+
+        if v not in STORES:
+            raise ValueError(f"unknown store {v!r}; choose one of {', '.join(STORES)}")
+        return v
+
     @field_validator("lake")
     @classmethod
     def _strip_slash(cls, v: str) -> str:
@@ -112,6 +130,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise UserError(f"invalid setting {where}: {first['msg']}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise UserError(f"invalid setting {where}: {message}") from None
     finally:
         _CONFIG_FILE = None
