@@ -1,0 +1,108 @@
+"""Reading the lake's Parquet with DuckDB: table name -> ``read_parquet`` over its files.
+
+The lake is a root string (a local path, ``file://…`` or ``s3://…``). Only string joins are
+done here, so the same code reads any root DuckDB can glob; object-store credentials belong
+to the connection the caller passes in.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from musicstream.errors import UserError
+from musicstream.report.tables import TABLES, TableSpec
+
+
+class ReportError(UserError):
+    """A user-facing problem (no data, unknown query, bad parameter): one clear line."""
+
+
+class LakeDataMissing(ReportError):
+    """The lake has no files for a table the caller needs."""
+
+
+def lake_root(lake: str) -> str:
+    """The lake root without a trailing slash (``s3://bucket/`` -> ``s3://bucket``)."""
+    root = lake.rstrip("/")
+    if not root:
+        raise ReportError("the lake path is empty")
+    return root
+
+
+def lake_url(lake: str) -> str:
+    """The lake as a URL for an external catalog: URLs as given, local paths as ``file://``."""
+    root = lake_root(lake)
+    return root if "://" in root else Path(root).resolve().as_uri()
+
+
+def sql_string(value: str) -> str:
+    """A single-quoted SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def table_glob(lake: str, spec: TableSpec) -> str:
+    """The glob of a table's data files under the lake root."""
+    return f"{lake_root(lake)}/{spec.file_glob}"
+
+
+def has_files(con: duckdb.DuckDBPyConnection, lake: str, spec: TableSpec) -> bool:
+    """Whether the table has at least one data file in the lake."""
+    row = con.execute(f"select count(*) from glob({sql_string(table_glob(lake, spec))})")
+    found = row.fetchone()
+    return bool(found and found[0])
+
+
+def source_sql(lake: str, spec: TableSpec) -> str:
+    """DuckDB ``select`` over a table's files, partition key read from the path as a string.
+
+    The partition key stays a string, as in the Athena DDL, so a query means the same on
+    both engines; queries cast it where they need a date.
+    """
+    glob = sql_string(table_glob(lake, spec))
+    if spec.partition is None:
+        return f"select * from read_parquet({glob})"
+    types = "{" + f"{sql_string(spec.partition)}: 'varchar'" + "}"
+    return f"select * from read_parquet({glob}, hive_partitioning = true, hive_types = {types})"
+
+
+def require_table(con: duckdb.DuckDBPyConnection, lake: str, name: str) -> TableSpec:
+    """The table's spec, or LakeDataMissing when the lake holds none of its files."""
+    spec = TABLES[name]
+    if not has_files(con, lake, spec):
+        raise LakeDataMissing(f"no {name} data in the lake {lake} (looked for {spec.file_glob})")
+    return spec
+
+
+def batch_ids(
+    con: duckdb.DuckDBPyConnection, lake: str, date_from: date | None, date_to: date | None
+) -> list[str]:
+    """The lake's batch ids (from the batch_quality partitions) whose date is in the range.
+
+    Batch ids start with their UTC timestamp (``20260101T120000Z-…``); an id that does not
+    is kept whatever the range, rather than hidden.
+    """
+    spec = require_table(con, lake, "batch_quality")
+    rows = con.execute(f"select file from glob({sql_string(table_glob(lake, spec))})").fetchall()
+    ids = sorted({_partition_value(str(r[0]), "batch_id") for r in rows})
+    return [b for b in ids if _in_range(_batch_date(b), date_from, date_to)]
+
+
+def _partition_value(path: str, key: str) -> str:
+    part = next(p for p in path.replace("\\", "/").split("/") if p.startswith(f"{key}="))
+    return part.split("=", 1)[1]
+
+
+def _batch_date(batch_id: str) -> date | None:
+    try:
+        return date(int(batch_id[:4]), int(batch_id[4:6]), int(batch_id[6:8]))
+    except ValueError:
+        return None
+
+
+def _in_range(day: date | None, date_from: date | None, date_to: date | None) -> bool:
+    if day is None:
+        return True
+    return (date_from is None or day >= date_from) and (date_to is None or day <= date_to)

@@ -1,0 +1,254 @@
+"""A small hand-built lake in the layout of SPEC.md §4, with hand-checked numbers.
+
+Three report dates over two ISO weeks (Mon 2026-01-05, Tue 2026-01-06, Mon 2026-01-12),
+four genres (folk never makes the daily top-2 genres), five artists, three batches.
+The KPI rows agree with each other (genre totals = track totals = country totals per day),
+so the expected answers in the tests can be worked out by hand from this file alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+STR, BIG, INT, DBL = pa.string(), pa.int64(), pa.int32(), pa.float64()
+TS = pa.timestamp("us")
+
+SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
+    "genre_daily": [
+        ("genre", STR),
+        ("listen_count", BIG),
+        ("unique_listeners", BIG),
+        ("total_listening_ms", BIG),
+        ("avg_listening_ms_per_stream", DBL),
+        ("avg_listening_ms_per_user", DBL),
+    ],
+    "top_songs_daily": [
+        ("genre", STR),
+        ("rank", INT),
+        ("track_id", STR),
+        ("track_name", STR),
+        ("artists", STR),
+        ("listen_count", BIG),
+        ("unique_listeners", BIG),
+    ],
+    "top_genres_daily": [
+        ("rank", INT),
+        ("genre", STR),
+        ("listen_count", BIG),
+        ("unique_listeners", BIG),
+        ("total_listening_ms", BIG),
+    ],
+    "track_daily": [
+        ("track_id", STR),
+        ("track_name", STR),
+        ("artists", STR),
+        ("genre", STR),
+        ("listen_count", BIG),
+        ("unique_listeners", BIG),
+        ("total_listening_ms", BIG),
+        ("avg_listening_ms_per_user", DBL),
+    ],
+    "country_daily": [
+        ("country", STR),
+        ("listen_count", BIG),
+        ("unique_listeners", BIG),
+        ("total_listening_ms", BIG),
+    ],
+    "top_artists_daily": [
+        ("rank", INT),
+        ("artist", STR),
+        ("listen_count", BIG),
+        ("unique_listeners", BIG),
+    ],
+    "batch_quality": [("dataset", STR), ("reason", STR), ("rows", BIG)],
+    "streams": [
+        ("user_id", STR),
+        ("track_id", STR),
+        ("listen_time", TS),
+        ("ms_played", BIG),
+        ("batch_id", STR),
+    ],
+    "songs": [
+        ("track_id", STR),
+        ("track_name", STR),
+        ("album_name", STR),
+        ("artists", STR),
+        ("track_genre", STR),
+        ("duration_ms", BIG),
+        ("popularity", INT),
+        ("explicit", pa.bool_()),
+    ],
+    "users": [
+        ("user_id", STR),
+        ("user_name", STR),
+        ("user_age", INT),
+        ("user_country", STR),
+        ("created_at", TS),
+    ],
+}
+
+D1, D2, D3 = "2026-01-05", "2026-01-06", "2026-01-12"
+
+# (genre, plays, listeners, ms) per day
+GENRES = {
+    D1: [("rock", 4, 2, 800_000), ("pop", 2, 2, 300_000), ("folk", 1, 1, 100_000)],
+    D2: [("pop", 3, 2, 450_000), ("rock", 1, 1, 200_000)],
+    D3: [("pop", 5, 3, 600_000), ("jazz", 2, 1, 240_000), ("folk", 1, 1, 60_000)],
+}
+TRACKS = {
+    "t1": ("Song One", "Alpha;Beta", "rock"),
+    "t2": ("Song Two", "Alpha; Alpha", "rock"),  # a duplicate credit counts once
+    "t3": ("Song Three", "Gamma", "pop"),
+    "t4": ("Song Four", " Delta ; ;Alpha", "folk"),  # spaces and an empty credit
+    "t5": ("Song Five", "Beta", "pop"),
+    "t6": ("Song Six", "Epsilon", "jazz"),
+}
+# (track, plays, listeners, ms) per day
+TRACK_PLAYS = {
+    D1: [
+        ("t1", 3, 2, 600_000),
+        ("t2", 1, 1, 200_000),
+        ("t3", 2, 2, 300_000),
+        ("t4", 1, 1, 100_000),
+    ],
+    D2: [("t3", 3, 2, 450_000), ("t1", 1, 1, 200_000)],
+    D3: [("t3", 4, 3, 480_000), ("t5", 1, 1, 120_000), ("t6", 2, 1, 240_000), ("t4", 1, 1, 60_000)],
+}
+COUNTRIES = {
+    D1: [("DE", 5, 2, 900_000), ("US", 2, 1, 300_000)],
+    D2: [("DE", 4, 2, 650_000)],
+    D3: [("US", 5, 2, 560_000), ("Unknown", 3, 1, 340_000)],
+}
+TOP_GENRES = {D1: ["rock", "pop"], D2: ["pop", "rock"], D3: ["pop", "jazz"]}
+# (genre, rank, track) per day
+TOP_SONGS = {
+    D1: [("rock", 1, "t1"), ("rock", 2, "t2"), ("pop", 1, "t3"), ("folk", 1, "t4")],
+    D2: [("pop", 1, "t3"), ("rock", 1, "t1")],
+    D3: [("pop", 1, "t3"), ("pop", 2, "t5"), ("jazz", 1, "t6"), ("folk", 1, "t4")],
+}
+BATCHES = {
+    "20260105T090000Z-aaaa1111": [
+        ("songs", "kept", 6),
+        ("users", "kept", 4),
+        ("streams", "kept", 7),
+        ("streams", "unknown_user", 2),
+        ("streams", "listen_before_signup", 3),
+    ],
+    "20260106T090000Z-bbbb2222": [("streams", "kept", 4), ("streams", "duplicate_event", 1)],
+    "20260112T090000Z-cccc3333": [
+        ("streams", "kept", 8),
+        ("streams", "invalid_listen_time", 1),
+        ("streams", "unknown_track", 2),
+    ],
+}
+
+
+def write(path: Path, columns: list[tuple[str, pa.DataType]], rows: list[tuple]) -> None:
+    """One Parquet file with exactly the contract's column types."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    schema = pa.schema(columns)
+    data = {name: [r[i] for r in rows] for i, (name, _) in enumerate(columns)}
+    pq.write_table(pa.table(data, schema=schema), path)
+
+
+def _kpi_rows(day: str) -> dict[str, list[tuple]]:
+    by_genre = {g: (n, u, ms) for g, n, u, ms in GENRES[day]}
+    plays = {t: (n, u, ms) for t, n, u, ms in TRACK_PLAYS[day]}
+    return {
+        "genre_daily": [(g, n, u, ms, ms / n, ms / u) for g, n, u, ms in GENRES[day]],
+        "track_daily": [(t, *TRACKS[t], n, u, ms, ms / u) for t, n, u, ms in TRACK_PLAYS[day]],
+        "country_daily": list(COUNTRIES[day]),
+        "top_genres_daily": [(i + 1, g, *by_genre[g]) for i, g in enumerate(TOP_GENRES[day])],
+        "top_songs_daily": [
+            (g, rank, t, TRACKS[t][0], TRACKS[t][1], *plays[t][:2]) for g, rank, t in TOP_SONGS[day]
+        ],
+        "top_artists_daily": [(1, "Gamma", plays["t3"][0], plays["t3"][1])],
+    }
+
+
+def build_lake(root: Path) -> Path:
+    """Write the whole fixture lake under ``root``; returns ``root``."""
+    for day in GENRES:
+        for table, rows in _kpi_rows(day).items():
+            write(
+                root / "kpis" / table / f"report_date={day}" / "data.parquet", SCHEMAS[table], rows
+            )
+    for batch, rows in BATCHES.items():
+        path = root / "kpis" / "batch_quality" / f"batch_id={batch}" / "data.parquet"
+        write(path, SCHEMAS["batch_quality"], rows)
+    _curated(root)
+    return root
+
+
+def _curated(root: Path) -> None:
+    batch = next(iter(BATCHES))
+    streams = [
+        ("u1", "t1", datetime(2026, 1, 5, 8, 30), 200_000, batch),
+        ("u2", "t3", datetime(2026, 1, 5, 9, 0), None, batch),
+    ]
+    path = root / "curated/streams/report_date=2026-01-05" / f"{batch}.parquet"
+    write(path, SCHEMAS["streams"], streams)
+    songs = [
+        (t, name, "An Album", artists, genre, 200_000, 50, False)
+        for t, (name, artists, genre) in TRACKS.items()
+    ]
+    write(root / "curated/songs/songs.parquet", SCHEMAS["songs"], songs)
+    users = [
+        ("u1", "Ann", 30, "DE", datetime(2025, 1, 1)),
+        ("u2", "Bo", 41, "US", datetime(2025, 2, 1)),
+    ]
+    write(root / "curated/users/users.parquet", SCHEMAS["users"], users)
+
+
+@pytest.fixture(scope="session")
+def kpi_lake(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The fixture lake's root as a plain path string (read-only for tests)."""
+    return str(build_lake(tmp_path_factory.mktemp("lake")))
+
+
+@pytest.fixture(scope="session")
+def report_files(tmp_path_factory: pytest.TempPathFactory, kpi_lake: str) -> tuple[Path, Path]:
+    """The fixture lake's report, written once: (HTML file, PNG folder)."""
+    from musicstream.report.build import write_report
+
+    out = tmp_path_factory.mktemp("report")
+    html = write_report(kpi_lake, out / "report.html", png_dir=out / "png")
+    return html, out / "png"
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _install_chromium() -> str | None:
+    """``apt-get install chromium``; None when it worked, else why it did not."""
+    if not shutil.which("apt-get"):
+        return "no apt-get on this machine"
+    if os.geteuid() != 0:
+        return "not root, cannot apt-get install"
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"{' '.join(command)}: {error}"
+        if done.returncode != 0:
+            return f"{' '.join(command)} failed: {done.stderr.strip()[-300:]}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of Debian's headless-capable Chromium, installed on first use when missing."""
+    if not os.path.exists(CHROMIUM):
+        reason = _install_chromium()
+        if reason or not os.path.exists(CHROMIUM):
+            pytest.skip(f"Chromium unavailable ({CHROMIUM} missing; install: {reason})")
+    return CHROMIUM
