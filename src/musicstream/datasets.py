@@ -50,11 +50,12 @@ STREAMS = Dataset(
 DATASETS: tuple[Dataset, ...] = (SONGS, USERS, STREAMS)
 BY_NAME = {d.name: d for d in DATASETS}
 
+# In build order: top_genres_daily ranks genre_daily, top_songs_daily ranks track_daily.
 KPI_TABLES: tuple[str, ...] = (
     "genre_daily",
-    "top_songs_daily",
     "top_genres_daily",
     "track_daily",
+    "top_songs_daily",
     "country_daily",
     "top_artists_daily",
 )

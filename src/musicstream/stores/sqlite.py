@@ -1,4 +1,12 @@
-"""SQLite serving store (WAL): one table per KPI table, keyed as SPEC §5 lays out."""
+"""SQLite serving store (WAL): one table per KPI table, every SPEC §5 access pattern a key
+lookup or a key range.
+
+Every table is clustered by date first (``WITHOUT ROWID``, primary key starting with
+report_date), so loading a date appends to the B-tree and per-date replacement deletes one
+key range. Measured on 1.6M track_daily rows: 3-4x less CPU than clustering by track with a
+secondary date index. One track over a date range is then a primary-key seek per loaded date
+(``loaded_dates`` lists them), not a scan.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +26,8 @@ if TYPE_CHECKING:
     from musicstream.settings import Settings
 
 _TYPES = {"str": "TEXT", "int": "INTEGER", "float": "REAL"}
-# Secondary indexes for the range patterns and for per-date replacement.
-_INDEXES = {
-    "genre_daily": ("genre", "report_date"),
-    "track_daily": ("report_date", "track_id"),
-}
+# One genre over a date range: a secondary index, genre_daily is small.
+_INDEXES = {"genre_daily": ("genre", "report_date")}
 
 
 def default_path(settings: Settings) -> str:
@@ -33,29 +38,38 @@ def default_path(settings: Settings) -> str:
     return str(Path(settings.lake.removeprefix("file://")) / "_state" / "kpis.sqlite")
 
 
+def _primary_key(table: str) -> tuple[str, ...]:
+    """SPEC §5 key columns, report_date first."""
+    rest = tuple(k for k in KPI_KEYS[table] if k != "report_date")
+    return ("report_date", *rest)
+
+
 class SQLiteStore:
     """KPIs in one SQLite file; each date is replaced in a single transaction."""
 
     def __init__(self, settings: Settings) -> None:
         self.path = default_path(settings)
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self.con = sqlite3.connect(self.path, timeout=60)
-        except sqlite3.Error as exc:
+            self.con.execute("pragma journal_mode = wal")
+        except (OSError, sqlite3.Error) as exc:
             raise UserError(f"cannot open SQLite store {self.path}: {exc}") from None
-        self.con.execute("pragma journal_mode = wal")
         self.con.execute("pragma synchronous = normal")
+        self.con.execute("pragma cache_size = -262144")  # 256 MiB of page cache
 
     def close(self) -> None:
         self.con.close()
 
     def init(self) -> None:
         with self.con:
+            self.con.execute("create table if not exists loaded_dates (report_date text primary key)")
             for table, columns in KPI_COLUMNS.items():
                 cols = ", ".join(f"{c} {_TYPES[t]}" for c, t in columns.items())
-                keys = ", ".join(KPI_KEYS[table])
+                keys = ", ".join(_primary_key(table))
                 self.con.execute(
-                    f"create table if not exists {table} ({cols}, primary key ({keys}))"
+                    f"create table if not exists {table} ({cols}, primary key ({keys})) "
+                    "without rowid"
                 )
                 if table in _INDEXES:
                     self.con.execute(
@@ -66,8 +80,11 @@ class SQLiteStore:
     def replace_date(self, report_date: date, tables: Mapping[str, pa.Table]) -> None:
         day = report_date.isoformat()
         with self.con:  # one transaction for the whole date
+            self.con.execute("insert or ignore into loaded_dates values (?)", (day,))
             for table, data in tables.items():
                 columns = [c for c in KPI_COLUMNS[table] if c != "report_date"]
+                keys = [(k, "ascending") for k in _primary_key(table)[1:]]
+                data = data.sort_by(keys)
                 self.con.execute(f"delete from {table} where report_date = ?", (day,))
                 values = [data.column(c).to_pylist() for c in columns]
                 marks = ", ".join("?" * (len(columns) + 1))
@@ -78,11 +95,19 @@ class SQLiteStore:
 
     def query(self, q: KpiQuery) -> list[Row]:
         q.check()
-        where, args = _where(q)
-        order = ", ".join(KPI_KEYS[q.table])
-        cur = self.con.execute(f"select * from {q.table} where {where} order by {order}", args)
+        cur = self.con.execute(*statement(q))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def statement(q: KpiQuery) -> tuple[str, list[str]]:
+    """The SELECT serving one access pattern, and its arguments."""
+    where, args = _where(q)
+    source = q.table
+    if q.track is not None:  # a primary-key seek per loaded date in the range
+        source = f"loaded_dates join {q.table} using (report_date)"
+    order = ", ".join(KPI_KEYS[q.table])
+    return f"select {q.table}.* from {source} where {where} order by {order}", args
 
 
 def _where(q: KpiQuery) -> tuple[str, list[str]]:

@@ -1,7 +1,13 @@
--- DuckDB definitions of the parsing functions the shared .sql files call.
--- Integers: digits only (no '1.0', no '1e3'), then cast.
+-- DuckDB definitions of the parsing functions the shared .sql files call. They run on every
+-- row, so each avoids copying strings where it can (measured: trim() alone doubled the cost).
+
+-- Ids and names: trimmed; empty → NULL.
+create or replace temp macro ms_id(x) as
+    case when x like ' %' or x like '% ' then nullif(trim(x), '') else nullif(x, '') end;
+
+-- Integers: digits only (no '1.0', no '1e3', no '0x10'), then cast.
 create or replace temp macro ms_int(x) as
-    case when regexp_full_match(trim(x), '[+-]?[0-9]{1,18}') then cast(trim(x) as bigint) end;
+    case when regexp_full_match(x, ' *[+-]?[0-9]{1,18} *') then try_cast(x as bigint) end;
 
 create or replace temp macro ms_bool(x) as
     case lower(trim(x))
@@ -9,16 +15,17 @@ create or replace temp macro ms_bool(x) as
         when 'false' then false when '0' then false
     end;
 
--- Timestamps need a time part ('YYYY-MM-DD HH:MM…' or with 'T'); an offset or Z is honoured,
--- naive values are UTC (the session time zone is UTC). Result: naive UTC timestamp.
+-- Timestamps need a time part; an offset or Z is honoured, naive values are UTC (the session
+-- time zone is UTC). Result: naive UTC timestamp. Only values with an offset take the slower
+-- time-zone-aware parse.
 create or replace temp macro ms_ts(x) as
-    case when substr(trim(x), 11, 1) in (' ', 'T') and length(trim(x)) >= 16
-        then cast(try_cast(trim(x) as timestamptz) as timestamp)
+    case when contains(x, ':') then
+        case when contains(x, '+') or x like '%:%-%'
+            then cast(try_cast(x as timestamptz) as timestamp)
+            else try_cast(x as timestamp)
+        end
     end;
 
 -- created_at may also be a bare date.
 create or replace temp macro ms_date_or_ts(x) as
-    case when length(trim(x)) = 10
-        then cast(try_cast(trim(x) as date) as timestamp)
-        else ms_ts(x)
-    end;
+    case when contains(x, ':') then ms_ts(x) else cast(try_cast(x as date) as timestamp) end;

@@ -4,8 +4,8 @@
 with source as (
     select
         *,
-        nullif(trim(track_id), '') as t_track_id,
-        nullif(trim(track_genre), '') as t_track_genre,
+        ms_id(track_id) as t_track_id,
+        ms_id(track_genre) as t_track_genre,
         ms_int(duration_ms) as t_duration_ms,
         ms_int(popularity) as t_popularity,
         ms_bool(explicit) as t_explicit
@@ -35,12 +35,12 @@ final as (
                     then 'invalid_duration_ms'
             end,
             case
-                when nullif(trim(popularity), '') is not null
+                when ms_id(popularity) is not null
                     and (t_popularity is null or t_popularity not between 0 and 100)
                     then 'invalid_popularity'
             end,
             case
-                when nullif(trim(explicit), '') is not null and t_explicit is null
+                when ms_id(explicit) is not null and t_explicit is null
                     then 'invalid_explicit'
             end
         )) as reasons,

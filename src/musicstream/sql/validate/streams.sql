@@ -1,11 +1,14 @@
 -- Streams rules (SPEC §2). In: raw_streams, curated_users and curated_songs (after this
 -- batch's upserts), lake_events (kept events of the batch's dates from earlier batches),
--- batch_context (future_limit). Out: every row with `reasons`, `warnings`, typed t_* columns.
+-- batch_context (future_limit). Out: every row's `reasons`, `warnings` and typed t_* columns.
 with source as (
     select
-        *,
-        nullif(trim(user_id), '') as t_user_id,
-        nullif(trim(track_id), '') as t_track_id,
+        _file_idx,
+        _ord,
+        _file_reason,
+        ms_played,
+        ms_id(user_id) as t_user_id,
+        ms_id(track_id) as t_track_id,
         ms_ts(listen_time) as t_listen_time,
         ms_int(ms_played) as t_ms_played
     from raw_streams
@@ -16,32 +19,68 @@ referenced as (
         source.*,
         users.user_id as known_user,
         users.created_at as user_created_at,
-        songs.track_id as known_track
+        songs.track_id as known_track,
+        hash(source.t_user_id, source.t_track_id, source.t_listen_time) as event_key
     from source
     left join curated_users as users on source.t_user_id = users.user_id
     left join curated_songs as songs on source.t_track_id = songs.track_id
 ),
 
-copies as (
+-- Only keys seen more than once need ordering: a cheap aggregate on a hash finds them.
+repeated as (
+    select event_key
+    from referenced
+    where t_user_id is not null and t_track_id is not null and t_listen_time is not null
+    group by event_key
+    having count(*) > 1
+),
+
+flagged as (
     select
         referenced.*,
-        case
-            when t_user_id is not null and t_track_id is not null and t_listen_time is not null
-                then row_number() over (
-                    partition by t_user_id, t_track_id, t_listen_time order by _file_idx, _ord
-                )
-        end as event_copy,
-        seen.user_id is not null as seen_before
+        coalesce(
+            t_user_id is not null and t_track_id is not null and t_listen_time is not null
+            and event_key in (select event_key from repeated),
+            false
+        ) as is_repeated
     from referenced
+),
+
+copies as (
+    select
+        *,
+        row_number() over (
+            partition by t_user_id, t_track_id, t_listen_time order by _file_idx, _ord
+        ) as event_copy
+    from flagged
+    where is_repeated
+    union all
+    select
+        *,
+        1 as event_copy
+    from flagged
+    where not is_repeated
+),
+
+checked as (
+    select
+        copies.*,
+        seen.user_id is not null as seen_before
+    from copies
     left join lake_events as seen
-        on referenced.t_user_id = seen.user_id
-        and referenced.t_track_id = seen.track_id
-        and referenced.t_listen_time = seen.listen_time
+        on copies.t_user_id = seen.user_id
+        and copies.t_track_id = seen.track_id
+        and copies.t_listen_time = seen.listen_time
 ),
 
 final as (
     select
-        copies.*,
+        _file_idx,
+        _ord,
+        t_user_id,
+        t_track_id,
+        t_listen_time,
+        t_ms_played,
         coalesce(_file_reason, concat_ws(
             ';',
             case when t_user_id is null then 'missing_user_id' end,
@@ -51,7 +90,7 @@ final as (
             case when t_listen_time is null then 'invalid_listen_time' end,
             case when t_listen_time > ctx.future_limit then 'future_listen_time' end,
             case
-                when nullif(trim(ms_played), '') is not null
+                when ms_id(ms_played) is not null
                     and (t_ms_played is null or t_ms_played not between 0 and 86400000)
                     then 'invalid_ms_played'
             end,
@@ -60,7 +99,7 @@ final as (
         case
             when t_listen_time < user_created_at then 'listen_before_signup'
         end as warnings
-    from copies
+    from checked
     cross join batch_context as ctx
 )
 

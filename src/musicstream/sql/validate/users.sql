@@ -2,7 +2,7 @@
 with source as (
     select
         *,
-        nullif(trim(user_id), '') as t_user_id,
+        ms_id(user_id) as t_user_id,
         ms_int(user_age) as t_user_age,
         ms_date_or_ts(created_at) as t_created_at
     from raw_users
@@ -26,12 +26,12 @@ final as (
             case when t_user_id is null then 'missing_user_id' end,
             case when key_copy > 1 then 'duplicate_user_id' end,
             case
-                when nullif(trim(user_age), '') is not null
+                when ms_id(user_age) is not null
                     and (t_user_age is null or t_user_age not between 13 and 120)
                     then 'invalid_age'
             end,
             case
-                when nullif(trim(created_at), '') is not null and t_created_at is null
+                when ms_id(created_at) is not null and t_created_at is null
                     then 'invalid_created_at'
             end
         )) as reasons,
