@@ -14,7 +14,7 @@ import posixpath
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import fsspec
@@ -54,9 +54,15 @@ class Lake:
         return posixpath.relpath(path, self.root)
 
     def require(self) -> None:
-        """Fail with one clear line when the lake does not exist."""
-        if not self.fs.isdir(self.root):
-            raise UserError(f"lake not found: {self.url} (create it, or run `musicstream demo`)")
+        """Fail with one clear line when the lake does not exist.
+
+        An object store has no empty folders: a prefix in an existing bucket is a new lake.
+        """
+        if self.fs.isdir(self.root):
+            return
+        if not self.is_local and self.fs.exists(self.root.split("/", 1)[0]):
+            return
+        raise UserError(f"lake not found: {self.url} (create it, or run `musicstream demo`)")
 
     def exists(self, rel: str) -> bool:
         return bool(self.fs.exists(self.path(rel)))
@@ -110,6 +116,27 @@ class Lake:
         else:
             self.fs.put_file(local_path, self.path(rel))
 
+    def fetch(self, rels: Sequence[str], folder: str) -> list[str]:
+        """Download ``rels`` (concurrently) to the same relative paths under local ``folder``.
+
+        Keeping the layout keeps what readers infer from paths: ``.csv.gz`` compression,
+        ``report_date=…`` hive partitions.
+        """
+        local = [os.path.join(folder, *rel.split("/")) for rel in rels]
+        for parent in {os.path.dirname(p) for p in local}:
+            os.makedirs(parent, exist_ok=True)
+        if rels:
+            self.fs.get([self.path(r) for r in rels], local)
+        return local
+
+    def publish_all(self, moves: Sequence[tuple[str, str]]) -> None:
+        """:meth:`publish` each (local file, rel); remotely as one concurrent upload."""
+        if self.is_local:
+            for local, rel in moves:
+                self.publish(local, rel)
+        elif moves:
+            self.fs.put([local for local, _ in moves], [self.path(rel) for _, rel in moves])
+
     def makedirs(self, rel: str) -> None:
         if self.is_local:
             self.fs.makedirs(self.path(rel), exist_ok=True)
@@ -161,12 +188,21 @@ class Lake:
 
 
 def _create_exclusive_remote(lake: Lake, rel: str, data: bytes) -> bool:
-    """Object stores: a conditional PUT (If-None-Match: *), so two writers cannot both win."""
+    """Object stores: a conditional PUT (If-None-Match: *), so two writers cannot both win.
+
+    s3fs sends the header for mode "xb" and maps 412 PreconditionFailed to FileExistsError
+    (checked against moto). A 409 ConditionalRequestConflict means a concurrent conditional
+    write to the same key is in flight: that writer wins, so this one has lost too.
+    """
     try:
         with lake.fs.open(lake.path(rel), "xb") as fh:
             fh.write(data)
     except FileExistsError:
         return False
+    except OSError as exc:
+        if "ConditionalRequestConflict" in str(exc):
+            return False
+        raise
     return True
 
 
@@ -174,6 +210,8 @@ def open_lake(url: str, endpoint_url: str | None = None, region: str | None = No
     """Open the lake at ``url``; S3 options come from settings and the AWS chain."""
     options: dict[str, Any] = {}
     if url.startswith(("s3://", "s3a://")):
+        # No listing cache: other runs and uploaders change the bucket between our calls.
+        options["use_listings_cache"] = False
         client: dict[str, Any] = {}
         if endpoint_url:
             client["endpoint_url"] = endpoint_url

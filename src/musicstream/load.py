@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from datetime import date
 
@@ -18,9 +19,10 @@ _ARROW = {"str": pa.string(), "int": pa.int64(), "float": pa.float64()}
 def read_kpi_partition(lake: Lake, table: str, day: date) -> pa.Table:
     """One table's rows of one date (empty when the date has none)."""
     rel = f"kpis/{table}/report_date={day.isoformat()}/data.parquet"
-    if lake.exists(rel):
-        with lake.fs.open(lake.path(rel), "rb") as fh:
-            return pq.read_table(fh)
+    try:  # one GET on an object store, not exists + stat + read
+        return pq.read_table(io.BytesIO(lake.read_bytes(rel)))
+    except FileNotFoundError:
+        pass
     schema = pa.schema(
         [(c, _ARROW[t]) for c, t in KPI_COLUMNS[table].items() if c != "report_date"]
     )

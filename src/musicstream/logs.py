@@ -35,6 +35,9 @@ def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
         handler = RichHandler(show_path=False, markup=False, rich_tracebacks=False)
     root.addHandler(handler)
     root.setLevel(level)
+    # AWS clients log credential discovery at INFO: noise, and on stdout it breaks --format json
+    for noisy in ("botocore", "boto3", "aiobotocore", "s3fs"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     # our own notify log line carries the full JSON summary: keep it out of the text view
     logging.getLogger("musicstream.notify").setLevel(
         logging.INFO if fmt == "json" else logging.WARNING

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_SNS_MAX_BYTES = 256 * 1024 - 1024  # the SNS message limit, with room for the envelope
+
 
 def notify(settings: Settings, summary: dict[str, Any]) -> None:
     """Send ``summary`` (a JSON-able run summary) to every configured channel."""
@@ -47,9 +49,21 @@ def _publish_sns(settings: Settings, summary: dict[str, Any]) -> None:
     client = boto3.client(
         "sns", endpoint_url=settings.aws_endpoint_url, region_name=settings.aws_region
     )
-    subject = f"musicstream run {summary.get('status')}: {summary.get('batch_id') or ''}"
     client.publish(
-        TopicArn=settings.sns_topic_arn,
-        Subject=subject[:100],
-        Message=json.dumps(summary, default=str),
+        TopicArn=settings.sns_topic_arn, Subject=sns_subject(summary), Message=sns_message(summary)
     )
+
+
+def sns_subject(summary: dict[str, Any]) -> str:
+    """ASCII, one line, at most 100 characters (SNS rules for email subjects)."""
+    batches = ", ".join(summary.get("batch_ids") or []) or "no new files"
+    text = f"musicstream run {summary.get('status')}: {batches}"
+    return text.encode("ascii", "replace").decode()[:100]
+
+
+def sns_message(summary: dict[str, Any]) -> str:
+    """The summary as JSON; without per-file detail when that would pass SNS's 256 KB."""
+    body = json.dumps(summary, default=str)
+    if len(body.encode()) <= _SNS_MAX_BYTES:
+        return body
+    return json.dumps({**summary, "batches": "omitted: too large for SNS"}, default=str)

@@ -19,6 +19,8 @@ BATCHES = "_state/batches"
 LOCK = "_state/lock.json"
 
 PLANNED, COMMITTED, ARCHIVED = "planned", "committed", "archived"
+# Stage boundaries of a batch processed step by step (stages.py), and the quality gate's verdict.
+CURATED, COMPUTED, REJECTED = "curated", "computed", "rejected"
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Batch:
     quality: list[dict[str, Any]] = field(default_factory=list)
     warnings: dict[str, int] = field(default_factory=dict)
     duration_s: float | None = None
+    max_bad_ratio: float = 1.0  # the quality gate, fixed at planning like the clock
 
     @property
     def clock_dt(self) -> datetime:
@@ -72,13 +75,22 @@ class Ledger:
         paths = [p for p in self.lake.files(BATCHES) if p.endswith(".json")]
         return [Batch.from_json(self.lake.read_json(p)) for p in paths]
 
+    def get(self, batch_id: str) -> Batch:
+        return Batch.from_json(self.lake.read_json(f"{BATCHES}/{batch_id}.json"))
+
     def save(self, batch: Batch) -> None:
         self.lake.write_json(f"{BATCHES}/{batch.batch_id}.json", asdict(batch))
 
     def known_hashes(self) -> dict[str, str]:
-        """Content hash → the landing path that first brought it."""
+        """Content hash → the landing path that first brought it.
+
+        A rejected batch's files are not known: landing them again (say, with a higher
+        ``max_bad_ratio``) processes them anew.
+        """
         known: dict[str, str] = {}
         for batch in self.batches():
+            if batch.status == REJECTED:
+                continue
             for f in batch.files:
                 known.setdefault(f.sha256, f.duplicate_of or f.path)
         return known
@@ -102,6 +114,8 @@ def run_lock(lake: Lake, timeout_s: float = 0.0, poll_s: float = 0.5) -> Iterato
     deadline = time.monotonic() + timeout_s
     while not lake.create_exclusive(LOCK, json.dumps(asdict(me)).encode()):
         holder = read_lock(lake)
+        if holder == me:  # our own PUT landed, its response was lost and a retry saw it
+            break
         if holder is not None and _is_stale(holder):
             lake.remove(LOCK)
             continue

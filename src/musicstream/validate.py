@@ -22,8 +22,11 @@ log = logging.getLogger(__name__)
 
 def read_header(lake: Lake, path: str) -> tuple[str, ...]:
     """Normalized header names of a CSV (plain or gzip, optional BOM); () if none."""
-    with lake.fs.open(lake.path(path), "rb") as raw:
-        stream = gzip.GzipFile(fileobj=raw) if path.lower().endswith(".gz") else raw
+    # A small block: on S3 the default would fetch the first 50 MB just for this line.
+    with lake.fs.open(lake.path(path), "rb", block_size=1 << 16) as raw:
+        # BufferedReader: remote (fsspec) files have no readline(size).
+        gz = path.lower().endswith(".gz")
+        stream = gzip.GzipFile(fileobj=raw) if gz else io.BufferedReader(raw)
         try:
             first = stream.readline(1 << 20).decode("utf-8-sig")
         except (UnicodeDecodeError, OSError, EOFError):
