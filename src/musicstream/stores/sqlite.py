@@ -63,7 +63,9 @@ class SQLiteStore:
 
     def init(self) -> None:
         with self.con:
-            self.con.execute("create table if not exists loaded_dates (report_date text primary key)")
+            self.con.execute(
+                "create table if not exists loaded_dates (report_date text primary key)"
+            )
             for table, columns in KPI_COLUMNS.items():
                 cols = ", ".join(f"{c} {_TYPES[t]}" for c, t in columns.items())
                 keys = ", ".join(_primary_key(table))
