@@ -50,8 +50,11 @@ def show_day(settings: object, day: date) -> None:
     store = create_store(settings)  # type: ignore[arg-type]
     try:
         console.rule(f"KPIs of {day} (read from the serving store)")
-        for table in ("top_genres_daily", "top_artists_daily", "country_daily"):
+        for table in ("top_genres_daily", "top_artists_daily"):
             print_rows(table, store.query(KpiQuery(table, date=day)))
+        countries = store.query(KpiQuery("country_daily", date=day))
+        countries.sort(key=lambda r: -r["listen_count"])
+        print_rows("country_daily (10 countries with most plays)", countries[:10])
         songs = store.query(KpiQuery("top_songs_daily", date=day))
         top_genres = [r["genre"] for r in store.query(KpiQuery("top_genres_daily", date=day))][:3]
         print_rows("top_songs_daily (top 3 genres)", [r for r in songs if r["genre"] in top_genres])
