@@ -13,9 +13,10 @@ $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-# Embedded default only: DuckDB, pyarrow, the CLI and settings libraries.
+# The embedded default (DuckDB, pyarrow, the CLI and settings libraries) plus the report
+# extra, so the demo ends with its HTML report. --inexact keeps what setup-dev installed.
 setup: $(UV)
-	$(UV) sync --frozen --no-dev --python $(PYTHON)
+	$(UV) sync --frozen --no-dev --inexact --extra report --python $(PYTHON)
 
 # Everything: all extras (spark, aws, airflow, report) and the dev tools.
 setup-dev: $(UV)
@@ -37,6 +38,31 @@ lint: setup-dev
 fmt: setup-dev
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
+
+# A real local Airflow (UI on http://localhost:8080, login printed at start) running dags/
+# against ./lake (or $MUSICSTREAM_LAKE); state in .airflow/.
+airflow: setup-dev
+	mkdir -p lake/landing
+	PATH="$(CURDIR)/$(BIN):$$PATH" AIRFLOW_HOME="$(CURDIR)/.airflow" \
+	AIRFLOW__CORE__DAGS_FOLDER="$(CURDIR)/dags" AIRFLOW__CORE__LOAD_EXAMPLES=False \
+	MUSICSTREAM_LAKE="$${MUSICSTREAM_LAKE:-$(CURDIR)/lake}" $(BIN)/airflow standalone
+
+# The AWS stack (lake bucket, KPI tables, topic, Glue job, IAM roles) as a CloudFormation
+# template; the README's "Deploy to AWS" section deploys it.
+.PHONY: deploy-synth
+deploy-synth: setup-dev
+	$(BIN)/musicstream deploy print --out build/musicstream-stack.json
+
+# Benchmarks (not part of `make test`): every case side by side at SCALE (1M, 10M, 30M, 100M
+# streams) plus scaling runs at 1M/10M/30M; writes BENCHMARKS.md and bench/benchmarks.png.
+SCALE ?= 10M
+bench: setup-dev
+	BENCH_COMMAND="make bench SCALE=$(SCALE)" $(BIN)/python -m bench --scale $(SCALE)
+
+# The same harness at 1M streams (a minute or two), results under bench/out/smoke/.
+bench-smoke: setup-dev
+	BENCH_COMMAND="make bench-smoke" $(BIN)/python -m bench --scale 1M --scaling 100k,1M \
+		--report bench/out/smoke/BENCHMARKS.md --chart bench/out/smoke/benchmarks.png
 
 clean:
 	rm -rf $(VENV) .uv demo-lake .pytest_cache .mypy_cache .ruff_cache

@@ -49,10 +49,12 @@ def scenario(draw_songs, draw_users, draw_events):
     songs = {f"t{i}": {"track_genre": g, "artists": a or None, "duration_ms": d,
                        "track_name": f"Song t{i}"} for i, (g, a, d) in enumerate(draw_songs)}
     users = {f"u{i}": {"user_country": c} for i, c in enumerate(draw_users)}
-    events = []
+    events, first_ms = [], {}
     for u, t, minute, ms, style in draw_events:
-        ts = BASE + timedelta(minutes=minute)
-        events.append((f"u{u % len(users)}", f"t{t % len(songs)}", ts, ms, style))
+        key = (f"u{u % len(users)}", f"t{t % len(songs)}", BASE + timedelta(minutes=minute))
+        # copies of one event carry the same values: only then is "first copy wins"
+        # independent of arrival order, which is what this test is about
+        events.append((*key, first_ms.setdefault(key, ms), style))
     return songs, users, events
 
 

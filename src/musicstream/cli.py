@@ -86,6 +86,22 @@ def backfill(
 
 
 @app.command()
+def stage(
+    name: Annotated[str, typer.Argument(help="validate, compute_kpis, load, archive, reject, …")],
+    batch_id: Annotated[str, typer.Option("--batch-id")],
+    lake: Lake = None,
+    engine: Engine = None,
+    store: StoreName = None,
+    config: Config = None,
+) -> None:
+    """Run one stage of one batch and print its JSON result (Airflow, spark-submit, Glue)."""
+    from musicstream import stages
+
+    settings = _settings(config, None, lake=lake, engine=engine, store=store, progress=False)
+    typer.echo(json.dumps(stages.run_stage(name, settings, batch_id), default=str))
+
+
+@app.command()
 def status(lake: Lake = None, config: Config = None, log_format: LogFormat = None) -> None:
     """The ledger: batches, files, dates, and data quality."""
     from musicstream import status as status_mod
@@ -225,6 +241,9 @@ def _emit(settings: Settings, payload: dict[str, Any], render: Any) -> None:
 
 
 def _register_extensions() -> None:
+    from musicstream.deploy.commands import register as register_deploy
+
+    register_deploy(app)
     try:
         from musicstream.report.commands import register
     except ImportError:  # the report package is optional

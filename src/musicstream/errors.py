@@ -7,3 +7,7 @@ class UserError(Exception):
 
 class LakeLocked(UserError):
     """Another run holds the lake's lock."""
+
+
+class QualityGateFailed(UserError):
+    """A batch quarantined more than ``max_bad_ratio`` of a dataset's rows and was rejected."""

@@ -1,39 +1,29 @@
-"""The pipeline, top to bottom: plan → validate → curate → transform → load → archive → notify.
+"""The pipeline, top to bottom: plan → validate → curate → quality gate → transform → load →
+archive → notify.
 
-Every step is idempotent and a batch's plan (files, run clock) is saved before any work,
-so a run killed anywhere and started again finishes the same batch the same way.
+Every step is idempotent and a batch's plan (files, run clock, quality gate) is saved before
+any work, so a run killed anywhere and started again finishes the same batch the same way.
+The steps themselves live in ``stages.py``, where Airflow also calls them, one task each.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from musicstream import archive, curate, ingest, load, notify, transform, validate
-from musicstream.datasets import DATASETS
-from musicstream.engines import BatchContext, create_engine
-from musicstream.lake import Lake, open_lake
+from musicstream import gate, notify, transform
+from musicstream.engines import create_engine
+from musicstream.errors import QualityGateFailed
+from musicstream.lake import Lake
 from musicstream.settings import Settings
-from musicstream.state import ARCHIVED, COMMITTED, PLANNED, Batch, Ledger, run_lock
-from musicstream.stores import create_store
+from musicstream.stages import OnStep, Work, lake_for, load_kpis
+from musicstream.stages import no_step as _no_step
+from musicstream.state import Batch, run_lock
+from musicstream.summary import run_summary
 
 log = logging.getLogger(__name__)
-
-OnStep = Callable[[str], None]
-
-
-def _no_step(name: str) -> None:
-    """Default step hook; the CLI's progress display and the crash tests use their own."""
-
-
-def lake_for(settings: Settings) -> Lake:
-    lake = open_lake(settings.lake, settings.aws_endpoint_url, settings.aws_region)
-    lake.require()
-    return lake
 
 
 def run(
@@ -43,83 +33,42 @@ def run(
     lake = lake_for(settings)
     started = time.monotonic()
     done: list[Batch] = []
+    in_flight: list[Batch] = []  # the batch a failure interrupts: the failure summary names it
     try:
         with run_lock(lake, settings.lock_timeout_s):
-            ledger = Ledger(lake)
-            for batch in [b for b in ledger.batches() if b.status != ARCHIVED]:
-                process_batch(settings, lake, ledger, batch, on_step)  # an interrupted run's
+            work = Work(settings, lake, on_step)
+            for batch in work.unfinished():  # an interrupted run's
+                in_flight[:] = [batch]
+                finish(work, batch)
                 done.append(batch)
-            now = (clock or datetime.now(UTC)).replace(microsecond=0)
-            planned = ingest.plan_batch(lake, ledger, now)
+            planned = work.plan(clock)
             if planned is not None:
-                ledger.save(planned)
-                process_batch(settings, lake, ledger, planned, on_step)
+                in_flight[:] = [planned]
+                finish(work, planned)
                 done.append(planned)
     except Exception as exc:
-        notify.notify(settings, run_summary(done, started, error=exc))
+        failed = [b for b in in_flight if b not in done]
+        notify.notify(settings, run_summary(done + failed, time.monotonic() - started, error=exc))
         raise
-    summary = run_summary(done, started)
+    summary = run_summary(done, time.monotonic() - started)
     notify.notify(settings, summary)
+    if summary["status"] == "rejected":
+        raise QualityGateFailed(summary["error"])
     return summary
 
 
-def process_batch(
-    settings: Settings, lake: Lake, ledger: Ledger, batch: Batch, on_step: OnStep
-) -> None:
-    """Take one batch from wherever it stopped to archived."""
-    if batch.status == PLANNED:
-        batch_started = time.monotonic()
-        dates, quality = validate_and_curate(settings, lake, batch, on_step)
-        transform.write_batch_quality(lake, batch.batch_id, quality)
-        on_step("quality")
-        load_kpis(settings, lake, dates, on_step)
-        batch.dates = [d.isoformat() for d in dates]
-        batch.quality = quality
-        batch.duration_s = round(time.monotonic() - batch_started, 3)
-        batch.status = COMMITTED
-        ledger.save(batch)
-        on_step("commit")
-    if batch.status == COMMITTED:
-        archive.archive_batch(lake, batch)
-        on_step("archive")
-        batch.status = ARCHIVED
-        ledger.save(batch)
-
-
-def validate_and_curate(
-    settings: Settings, lake: Lake, batch: Batch, on_step: OnStep
-) -> tuple[list[date], list[dict[str, Any]]]:
-    """Dimensions before streams; then the KPIs of every date the kept streams touch."""
-    ctx = BatchContext(batch.batch_id, batch.clock_dt, settings.future_tolerance_s)
-    engine = create_engine(settings, lake)
-    dates: list[date] = []
-    quality: list[dict[str, Any]] = []
+def finish(work: Work, batch: Batch) -> None:
+    """Take one batch from wherever it stopped to archived, or to rejected by the gate."""
     try:
-        for dataset in DATASETS:
-            entries = batch.data_files(dataset.name)
-            if not entries:
-                continue
-            counts = validate.validate_dataset(engine, lake, dataset.name, entries, ctx)
-            quality += transform.quality_rows(dataset.name, counts)
-            on_step(f"validate:{dataset.name}")
-            if dataset.is_dimension:
-                curate.curate_dimension(engine, dataset.name)
-            else:
-                dates = curate.curate_streams(engine, ctx)
-            on_step(f"curate:{dataset.name}")
-        transform.compute_kpis(engine, dates)
-        on_step("kpis")
+        work.validate(batch)
+        if not gate.verdict(batch)["passed"]:
+            work.reject(batch)
+            return
+        work.compute(batch)
+        work.load(batch)
+        work.archive(batch)
     finally:
-        engine.close()
-    return dates, quality
-
-
-def load_kpis(settings: Settings, lake: Lake, dates: list[date], on_step: OnStep) -> None:
-    store = create_store(settings)
-    try:
-        load.load_dates(lake, store, dates, on_date=lambda d: on_step(f"load:{d}"))
-    finally:
-        store.close()
+        work.close_engine()
 
 
 def backfill(
@@ -145,31 +94,3 @@ def curated_dates(lake: Lake) -> list[date]:
     return sorted(
         date.fromisoformat(f.split("=", 1)[1]) for f in found if f.startswith("report_date=")
     )
-
-
-def run_summary(
-    batches: list[Batch], started: float, error: Exception | None = None
-) -> dict[str, Any]:
-    """What happened, for people (CLI) and machines (webhook, SNS, Airflow XCom)."""
-    datasets: dict[str, dict[str, Any]] = {}
-    for batch in batches:
-        for f in batch.files:
-            d = datasets.setdefault(f.dataset, {"files": 0, "read": 0, "kept": 0, "quarantined": 0})
-            d["files"] += 1
-            d["read"] += f.rows_read
-            d["kept"] += f.rows_kept
-            d["quarantined"] += f.rows_quarantined
-        for q in batch.quality:
-            reasons = datasets.setdefault(q["dataset"], {}).setdefault("reasons", {})
-            if q["reason"] != "kept":
-                reasons[q["reason"]] = reasons.get(q["reason"], 0) + q["rows"]
-    return {
-        "status": "failed" if error else ("ok" if batches else "nothing_new"),
-        "batch_ids": [b.batch_id for b in batches],
-        "files": sum(len(b.files) for b in batches),
-        "datasets": datasets,
-        "dates": sorted({d for b in batches for d in b.dates}),
-        "duration_s": round(time.monotonic() - started, 3),
-        "error": f"{type(error).__name__}: {error}" if error else None,
-        "batches": [asdict(b) for b in batches],
-    }

@@ -38,9 +38,13 @@ class Settings(BaseSettings):
     store_prefix: str = "musicstream_"  # table-name prefix for shared stores (DynamoDB)
     threads: int | None = Field(default=None, ge=1)
     memory_limit: str | None = None
+    spark_master: str | None = None  # Spark engine; default: the launcher's, else local[*]
     top_n: TopN = Field(default_factory=TopN)
     lock_timeout_s: float = Field(default=0.0, ge=0)
     future_tolerance_s: int = Field(default=3600, ge=0)
+    # Quality gate: a batch where any dataset quarantines more than this share of its rows is
+    # rejected (rolled back, files archived, run fails). 1.0 never rejects.
+    max_bad_ratio: float = Field(default=1.0, ge=0, le=1)
     webhook_url: str | None = None
     sns_topic_arn: str | None = None
     aws_endpoint_url: str | None = None

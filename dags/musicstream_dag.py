@@ -1,0 +1,151 @@
+"""musicstream on Airflow 3: one batch of new landing files per run, one stage per task.
+
+    route ─┬─ backfill                                  (params backfill_from / backfill_to)
+           └─ wait_for_landing → plan → validate → quality_gate ─┬─ compute_kpis → load → archive
+                                                                  └─ reject (fails the run)
+
+Every task calls one function of ``musicstream.stages`` (the same steps ``musicstream run``
+composes); progress lives in the lake's ledger, so any task can be retried and a failed run
+is finished by the next one. Configuration: ``musicstream.orchestrate``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import dag, task
+
+try:  # where the Task SDK has them (newer Airflow 3)
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+except ImportError:  # Airflow 3.1
+    from airflow.exceptions import AirflowFailException, AirflowSkipException
+
+from musicstream import orchestrate as ms
+from musicstream.settings import Settings
+
+CONFIG = ms.DagConfig.from_env()
+KPIS = CONFIG.asset
+T = ms.TIMEOUTS
+NOTIFY_SUCCESS = ms.RunNotifier(CONFIG, failed=False)
+
+
+def _settings(params: dict[str, Any]) -> Settings:
+    return ms.task_settings(params, CONFIG)
+
+
+@dag(
+    dag_id="musicstream",
+    schedule=CONFIG.schedule,
+    start_date=ms.START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=ms.default_args(CONFIG),
+    params=ms.params(CONFIG),
+    tags=["musicstream"],
+    doc_md=__doc__,
+)
+def musicstream() -> None:
+    @task.branch(task_id="route", execution_timeout=T["route"])
+    def route(params: dict[str, Any]) -> str:
+        return "backfill" if ms.backfill_range(params) else "wait_for_landing"
+
+    @task(
+        task_id="backfill",
+        execution_timeout=T["backfill"],
+        outlets=[KPIS],
+        on_success_callback=NOTIFY_SUCCESS,
+    )
+    def backfill(params: dict[str, Any], outlet_events: Any) -> list[str]:
+        from musicstream import pipeline
+
+        span = ms.backfill_range(params)
+        assert span is not None  # route() sent the run here
+        dates = [d.isoformat() for d in pipeline.backfill(_settings(params), *span)]
+        outlet_events[KPIS].extra = {"dates": dates}
+        return dates
+
+    @task.sensor(
+        task_id="wait_for_landing",
+        poke_interval=CONFIG.sensor_poke_s,
+        timeout=CONFIG.sensor_timeout_s,
+        mode="reschedule",
+        soft_fail=True,  # nothing landed before the next run is due: skip, not fail
+        execution_timeout=timedelta(seconds=CONFIG.sensor_timeout_s + 120),
+    )
+    def wait_for_landing(params: dict[str, Any]) -> bool:
+        from musicstream import ingest, stages
+
+        return bool(ingest.landing_files(stages.lake_for(_settings(params))))
+
+    @task(task_id="plan", execution_timeout=T["plan"])
+    def plan(params: dict[str, Any]) -> dict[str, Any]:
+        from musicstream import stages
+
+        planned = stages.plan_batch(_settings(params))
+        if planned is None:
+            raise AirflowSkipException("no new files in landing")
+        return planned
+
+    @task(task_id="validate")
+    def validate(planned: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        from musicstream import stages
+
+        return stages.validate_batch(_settings(params), planned["batch_id"])
+
+    @task.branch(task_id="quality_gate", execution_timeout=T["quality_gate"])
+    def quality_gate(planned: dict[str, Any], params: dict[str, Any]) -> str:
+        from musicstream import stages
+
+        verdict = stages.check_quality(_settings(params), planned["batch_id"])
+        return "compute_kpis" if verdict["passed"] else "reject"
+
+    @task(task_id="reject", execution_timeout=T["reject"])
+    def reject(planned: dict[str, Any], params: dict[str, Any]) -> None:
+        from musicstream import gate, stages
+
+        settings = _settings(params)
+        stages.reject_batch(settings, planned["batch_id"])
+        verdict = stages.check_quality(settings, planned["batch_id"])
+        raise AirflowFailException(gate.message(verdict))
+
+    @task(task_id="compute_kpis")
+    def compute_kpis(planned: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        from musicstream import stages
+
+        return stages.compute_batch_kpis(_settings(params), planned["batch_id"])
+
+    @task(task_id="load", execution_timeout=T["load"])
+    def load(planned: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        from musicstream import stages
+
+        return stages.load_batch(_settings(params), planned["batch_id"])
+
+    @task(
+        task_id="archive",
+        execution_timeout=T["archive"],
+        outlets=[KPIS],
+        on_success_callback=NOTIFY_SUCCESS,
+    )
+    def archive(planned: dict[str, Any], params: dict[str, Any], outlet_events: Any) -> None:
+        from musicstream import stages
+
+        done = stages.archive_batch(_settings(params), planned["batch_id"])
+        outlet_events[KPIS].extra = {"batch_id": done["batch_id"], "dates": done["dates"]}
+
+    sensor = ms.s3_landing_sensor(CONFIG) if CONFIG.lake.startswith("s3") else wait_for_landing()
+    planned = plan()
+    route() >> [backfill(), sensor]
+    sensor >> planned
+    if CONFIG.compute == "local":
+        validate_first = validate_last = validate(planned)
+        compute_first = compute_last = compute_kpis(planned)
+    else:
+        validate_first, validate_last = ms.remote_stage("validate", CONFIG)
+        compute_first, compute_last = ms.remote_stage("compute_kpis", CONFIG)
+        planned >> validate_first
+    validate_last >> quality_gate(planned) >> [compute_first, reject(planned)]
+    compute_last >> load(planned) >> archive(planned)
+
+
+musicstream()
