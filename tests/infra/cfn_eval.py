@@ -1,0 +1,60 @@
+"""Resolve the intrinsic functions the template uses (Ref, Fn::GetAtt, Fn::Sub) to values."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+def resolve(node: Any, names: Mapping[str, str]) -> Any:
+    """``node`` with every intrinsic replaced; an unknown name or function is a KeyError."""
+    if isinstance(node, list):
+        return [resolve(n, names) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if "Ref" in node:
+        return names[node["Ref"]]
+    if "Fn::GetAtt" in node:
+        return names[".".join(node["Fn::GetAtt"])]
+    if "Fn::Sub" in node:
+        return _VAR.sub(lambda m: names[m.group(1)], node["Fn::Sub"])
+    unknown = [k for k in node if k.startswith("Fn::")]
+    if unknown:
+        raise KeyError(f"unsupported intrinsic {unknown[0]}")
+    return {k: resolve(v, names) for k, v in node.items()}
+
+
+ACCOUNT = "111122223333"
+BUCKET = "lake-bucket"
+ADMIN = f"arn:aws:iam::{ACCOUNT}:role/admin"
+
+
+def role_arn(logical: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:role/stack-{logical}"
+
+
+def symbolic_names(template: Mapping[str, Any]) -> dict[str, str]:
+    """Made-up but realistic values for every name the template refers to, so that its
+    policies can be read as the literal JSON AWS would evaluate."""
+    names = {k: str(v.get("Default", "")) for k, v in template["Parameters"].items()}
+    names |= {
+        "AWS::Partition": "aws",
+        "AWS::Region": "us-east-1",
+        "AWS::AccountId": ACCOUNT,
+        "AWS::StackName": "stack",
+        "AdminRoleArn": ADMIN,
+        "MwaaSourceBucketName": "airflow-dags",
+        "LakeBucket": BUCKET,
+        "RunTopic": f"arn:aws:sns:us-east-1:{ACCOUNT}:stack-runs",
+    }
+    for logical, resource in template["Resources"].items():
+        kind = resource["Type"]
+        if kind == "AWS::IAM::Role":
+            names[f"{logical}.Arn"] = role_arn(logical)
+        elif kind == "AWS::DynamoDB::Table":
+            table = resolve(resource["Properties"]["TableName"], names)
+            names[f"{logical}.Arn"] = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{table}"
+    return names

@@ -1,0 +1,235 @@
+"""Least privilege, asserted on the rendered policies as AWS would read them.
+
+The expected grants below are written out by hand — not derived from the code under
+test — so widening a role means changing this file, in review.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from musicstream.deploy.template import build_template
+
+from .cfn_eval import ACCOUNT, ADMIN, BUCKET, resolve, role_arn, symbolic_names
+from .iam_eval import ALLOW, DENY, IMPLICIT, Request, decide
+
+pytestmark = pytest.mark.infra
+
+TEMPLATE = build_template()
+NAMES = symbolic_names(TEMPLATE)
+GLUE, AIRFLOW = role_arn("GlueJobRole"), role_arn("AirflowRole")
+B = f"arn:aws:s3:::{BUCKET}"
+REGIONAL = f"us-east-1:{ACCOUNT}"
+
+
+def doc(logical: str) -> dict[str, Any]:
+    props = TEMPLATE["Resources"][logical]["Properties"]
+    return dict(resolve(props["PolicyDocument"], NAMES))
+
+
+def identity(logical: str) -> list[dict[str, Any]]:
+    props = TEMPLATE["Resources"][logical]["Properties"]
+    return [resolve(p["PolicyDocument"], NAMES) for p in props["Policies"]]
+
+
+def grants(logical: str) -> dict[str, set[str]]:
+    """Action → every resource some Allow statement of the role grants it on."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for policy in identity(logical):
+        for s in policy["Statement"]:
+            for action in s["Action"]:
+                out[action] |= set(s["Resource"])
+    return dict(out)
+
+
+def lake(*prefixes: str) -> set[str]:
+    return {f"{B}/lake/{p}/*" for p in prefixes}
+
+
+def table(name: str) -> str:
+    return f"arn:aws:dynamodb:{REGIONAL}:table/musicstream_{name}"
+
+
+TABLES = {
+    table(t)
+    for t in (
+        "genre_daily",
+        "top_songs_daily",
+        "top_genres_daily",
+        "track_daily",
+        "country_daily",
+        "top_artists_daily",
+    )
+}
+GLUE_LOGS = {f"arn:aws:logs:{REGIONAL}:log-group:/aws-glue/jobs/*"}
+MWAA_LOGS = {f"arn:aws:logs:{REGIONAL}:log-group:airflow-musicstream-*"}
+QUEUES = {"arn:aws:sqs:us-east-1:*:airflow-celery-*"}
+
+EXPECTED_GLUE = {
+    "s3:ListBucket": {B},
+    "s3:GetObject": lake("landing", "curated", "quarantine", "kpis", "_state") | {f"{B}/code/*"},
+    "s3:PutObject": lake("curated", "quarantine", "kpis", "_state"),
+    "s3:AbortMultipartUpload": lake("curated", "quarantine", "kpis", "_state"),
+    "s3:DeleteObject": lake("kpis", "_state"),
+    "logs:CreateLogGroup": GLUE_LOGS,
+    "logs:CreateLogStream": GLUE_LOGS,
+    "logs:PutLogEvents": GLUE_LOGS,
+    "cloudwatch:PutMetricData": {"*"},
+}
+EXPECTED_AIRFLOW = {
+    "s3:ListBucket": {B, "arn:aws:s3:::airflow-dags"},
+    "s3:GetObject": lake("landing", "archive", "curated", "kpis", "_state")
+    | {"arn:aws:s3:::airflow-dags/*"},
+    "s3:PutObject": lake("archive", "curated", "kpis", "_state"),
+    "s3:AbortMultipartUpload": lake("archive", "curated", "kpis", "_state"),
+    "s3:DeleteObject": lake("landing", "curated", "kpis", "_state"),
+    "dynamodb:DescribeTable": TABLES,
+    "dynamodb:BatchWriteItem": TABLES,
+    "dynamodb:Query": TABLES | {table("track_daily") + "/index/report_date-track_id"},
+    "sns:Publish": {f"arn:aws:sns:{REGIONAL}:stack-runs"},
+    **{
+        f"glue:{a}": {f"arn:aws:glue:{REGIONAL}:job/musicstream"}
+        for a in ("GetJob", "StartJobRun", "GetJobRun", "GetJobRuns", "BatchStopJobRun")
+    },
+    # what MWAA itself needs from its execution role
+    "airflow:PublishMetrics": {f"arn:aws:airflow:{REGIONAL}:environment/musicstream"},
+    "s3:GetObjectVersion": {"arn:aws:s3:::airflow-dags/*"},
+    "s3:GetBucketLocation": {"arn:aws:s3:::airflow-dags"},
+    "s3:GetBucketPublicAccessBlock": {"arn:aws:s3:::airflow-dags"},
+    "s3:GetBucketVersioning": {"arn:aws:s3:::airflow-dags"},
+    "s3:GetAccountPublicAccessBlock": {"*"},
+    **{
+        f"logs:{a}": MWAA_LOGS
+        for a in (
+            "CreateLogGroup",
+            "CreateLogStream",
+            "PutLogEvents",
+            "GetLogEvents",
+            "GetLogRecord",
+            "GetLogGroupFields",
+            "GetQueryResults",
+        )
+    },
+    "logs:DescribeLogGroups": {"*"},
+    "cloudwatch:PutMetricData": {"*"},
+    **{
+        f"sqs:{a}": QUEUES
+        for a in (
+            "ChangeMessageVisibility",
+            "DeleteMessage",
+            "GetQueueAttributes",
+            "GetQueueUrl",
+            "ReceiveMessage",
+            "SendMessage",
+        )
+    },
+    **{
+        f"kms:{a}": {"arn:aws:kms:us-east-1:*:key/*"}
+        for a in ("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey")
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"), [("GlueJobRole", EXPECTED_GLUE), ("AirflowRole", EXPECTED_AIRFLOW)]
+)
+def test_each_role_allows_exactly_the_listed_actions_on_the_listed_resources(
+    role: str, expected: dict[str, set[str]]
+) -> None:
+    assert grants(role) == expected
+
+
+def test_the_wildcard_grants_are_narrowed_by_conditions_where_aws_allows() -> None:
+    conditions = {
+        s["Sid"]: s.get("Condition")
+        for role in ("GlueJobRole", "AirflowRole")
+        for p in identity(role)
+        for s in p["Statement"]
+    }
+    assert conditions["GlueMetrics"] == {"StringEquals": {"cloudwatch:namespace": "Glue"}}
+    assert conditions["MwaaMetrics"] == {"StringEquals": {"cloudwatch:namespace": "AmazonMWAA"}}
+    assert conditions["MwaaCeleryQueueKeys"] == {
+        "StringEquals": {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}
+    }
+
+
+def lake_request(principal: str, action: str, key: str, **context: str) -> Request:
+    return Request(principal, action, f"{B}/{key}" if key else B, context)
+
+
+ADMIN_POLICY = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+BUCKET_POLICY = [doc("LakeBucketPolicy")]
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        f"arn:aws:iam::{ACCOUNT}:role/analyst",  # another role of the account
+        f"arn:aws:iam::{ACCOUNT}:user/alice",  # an IAM user
+        f"arn:aws:iam::{ACCOUNT}:root",  # the account itself
+        "arn:aws:iam::444455556666:role/stack-GlueJobRole",  # same name, other account
+    ],
+)
+def test_the_bucket_policy_denies_an_unlisted_principal_even_with_admin_rights(
+    principal: str,
+) -> None:
+    for action, key in [("s3:GetObject", "lake/kpis/x"), ("s3:ListBucket", "")]:
+        request = lake_request(principal, action, key)
+        assert decide(request, [ADMIN_POLICY], BUCKET_POLICY) == DENY
+
+
+def test_the_bucket_policy_lets_the_listed_roles_and_the_admin_in_over_tls_only() -> None:
+    cases = [
+        (GLUE, identity("GlueJobRole"), "s3:GetObject", "lake/landing/songs/a.csv"),
+        (AIRFLOW, identity("AirflowRole"), "s3:DeleteObject", "lake/landing/songs/a.csv"),
+        (ADMIN, [ADMIN_POLICY], "s3:PutObject", "code/glue_job.py"),
+    ]
+    for principal, policies, action, key in cases:
+        assert decide(lake_request(principal, action, key), policies, BUCKET_POLICY) == ALLOW
+        plain = lake_request(principal, action, key, **{"aws:SecureTransport": "false"})
+        assert decide(plain, policies, BUCKET_POLICY) == DENY
+        old = lake_request(principal, action, key, **{"s3:TlsVersion": "1.1"})
+        assert decide(old, policies, BUCKET_POLICY) == DENY
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "resource"),
+    [
+        ("GlueJobRole", "s3:DeleteObject", f"{B}/lake/landing/songs/a.csv"),
+        ("GlueJobRole", "s3:PutObject", f"{B}/lake/archive/songs/a.csv"),
+        ("GlueJobRole", "s3:DeleteObject", f"{B}/lake/quarantine/songs/batch_id=b/q.parquet"),
+        ("GlueJobRole", "s3:PutObject", f"{B}/code/glue_job.py"),
+        ("GlueJobRole", "dynamodb:BatchWriteItem", table("genre_daily")),
+        ("GlueJobRole", "sns:Publish", f"arn:aws:sns:{REGIONAL}:stack-runs"),
+        ("AirflowRole", "s3:PutObject", f"{B}/lake/quarantine/songs/batch_id=b/q.parquet"),
+        ("AirflowRole", "s3:DeleteObject", f"{B}/lake/archive/songs/a.csv"),
+        ("AirflowRole", "s3:GetObject", f"{B}/code/glue_job.py"),
+        ("AirflowRole", "s3:PutObject", f"{B}/elsewhere/x"),
+        ("AirflowRole", "dynamodb:Scan", table("genre_daily")),
+        ("AirflowRole", "dynamodb:CreateTable", table("genre_daily")),
+        ("AirflowRole", "dynamodb:DeleteTable", table("genre_daily")),
+        ("AirflowRole", "dynamodb:Query", f"arn:aws:dynamodb:{REGIONAL}:table/other"),
+        ("AirflowRole", "dynamodb:Query", table("genre_daily") + "/index/genre-report_date"),
+        ("AirflowRole", "sns:Publish", f"arn:aws:sns:{REGIONAL}:another-topic"),
+        ("AirflowRole", "glue:StartJobRun", f"arn:aws:glue:{REGIONAL}:job/another-job"),
+        ("AirflowRole", "glue:UpdateJob", f"arn:aws:glue:{REGIONAL}:job/musicstream"),
+        ("AirflowRole", "s3:PutObject", "arn:aws:s3:::airflow-dags/dags/evil.py"),
+    ],
+)
+def test_a_role_cannot_step_outside_its_stages(role: str, action: str, resource: str) -> None:
+    arn = role_arn(role)
+    assert decide(Request(arn, action, resource), identity(role), BUCKET_POLICY) == IMPLICIT
+
+
+def test_unconditioned_use_of_a_wildcard_grant_is_refused() -> None:
+    put_metric = Request(GLUE, "cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": "Other"})
+    assert decide(put_metric, identity("GlueJobRole")) == IMPLICIT
+    kms = Request(AIRFLOW, "kms:Decrypt", "arn:aws:kms:us-east-1:999988887777:key/k")
+    assert decide(kms, identity("AirflowRole")) == IMPLICIT  # not through SQS
+    via_sqs = Request(
+        AIRFLOW, kms.action, kms.resource, {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}
+    )
+    assert decide(via_sqs, identity("AirflowRole")) == ALLOW

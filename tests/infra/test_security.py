@@ -1,0 +1,132 @@
+"""Security scan of the rendered template: our own rules, in the spirit of checkov's.
+
+Each check reads the template as CloudFormation would get it. The only accepted exception
+— an IAM ``*`` resource — must be declared with its reason in the role's Metadata
+(``musicstream.wildcard_resources``), which is where a reviewer sees it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from musicstream.deploy.template import build_template
+
+pytestmark = pytest.mark.infra
+
+T = build_template()
+RES: dict[str, Any] = T["Resources"]
+
+
+def of_type(kind: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in RES.items() if r["Type"] == kind}
+
+
+ROLES = of_type("AWS::IAM::Role")
+
+
+def role_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+
+
+def test_the_bucket_is_versioned_encrypted_private_and_kept() -> None:
+    props = RES["LakeBucket"]["Properties"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    [rule] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("aws:kms", "aws:kms:dsse")
+    assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(props["PublicAccessBlockConfiguration"]) == 4
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert "AccessControl" not in props  # no ACLs
+    assert RES["LakeBucket"]["DeletionPolicy"] == "Retain"
+
+
+def test_the_bucket_policy_denies_plain_http_old_tls_and_every_other_principal() -> None:
+    statements = RES["LakeBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert {s["Effect"] for s in statements} == {"Deny"}  # grants come from roles only
+    conditions = [s["Condition"] for s in statements]
+    assert {"Bool": {"aws:SecureTransport": "false"}} in conditions
+    assert {"NumericLessThan": {"s3:TlsVersion": "1.2"}} in conditions
+    [others] = [c["ArnNotLike"]["aws:PrincipalArn"] for c in conditions if "ArnNotLike" in c]
+    assert others == [
+        {"Fn::GetAtt": ["GlueJobRole", "Arn"]},
+        {"Fn::GetAtt": ["AirflowRole", "Arn"]},
+        {"Ref": "AdminRoleArn"},
+    ]
+    for s in statements:
+        assert s["Principal"] == "*" and s["Action"] == ["s3:*"]
+        assert len(s["Resource"]) == 2  # the bucket and every key in it
+
+
+def test_archive_and_quarantine_age_out_and_old_versions_expire() -> None:
+    rules = {r["Id"]: r for r in RES["LakeBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert rules["archive"]["Prefix"] == "lake/archive/"
+    assert rules["quarantine"]["Prefix"] == "lake/quarantine/"
+    for name in ("archive", "quarantine"):
+        assert rules[name]["Status"] == "Enabled"
+        assert rules[name]["Transitions"] and "ExpirationInDays" in rules[name]
+    assert rules["versions-and-uploads"]["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0
+    assert rules["versions-and-uploads"]["AbortIncompleteMultipartUpload"]
+
+
+def test_tables_are_on_demand_recoverable_encrypted_and_kept() -> None:
+    tables = of_type("AWS::DynamoDB::Table")
+    assert len(tables) == 6
+    for table in tables.values():
+        props = table["Properties"]
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert props["SSESpecification"]["SSEEnabled"] is True
+        assert table["DeletionPolicy"] == "Retain"
+
+
+def test_the_topic_is_encrypted_and_tls_only() -> None:
+    assert RES["RunTopic"]["Properties"]["KmsMasterKeyId"]
+    [deny] = RES["RunTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_glue_job_is_glue_5_one_run_at_a_time_on_the_lake() -> None:
+    props = RES["GlueJob"]["Properties"]
+    assert props["GlueVersion"] == "5.0"
+    assert props["ExecutionProperty"] == {"MaxConcurrentRuns": 1}
+    assert props["Command"]["ScriptLocation"] == {"Fn::Sub": "s3://${LakeBucket}/code/glue_job.py"}
+    assert props["DefaultArguments"]["--lake"] == {"Fn::Sub": "s3://${LakeBucket}/lake"}
+    assert props["Role"] == {"Fn::GetAtt": ["GlueJobRole", "Arn"]}
+
+
+@pytest.mark.parametrize("name", sorted(ROLES))
+def test_no_role_allows_a_wildcard_action_or_escalation(name: str) -> None:
+    for s in role_statements(ROLES[name]):
+        assert s["Effect"] == "Allow" and not {"NotAction", "NotResource"} & set(s)
+        for action in s["Action"]:
+            assert "*" not in action and "?" not in action, (name, s["Sid"], action)
+            assert not action.startswith(("iam:", "sts:", "organizations:")), action
+    assert "ManagedPolicyArns" not in ROLES[name]["Properties"]  # no broad AWS policies
+
+
+def _is_wildcard(resource: Any) -> bool:
+    text = resource if isinstance(resource, str) else resource.get("Fn::Sub", "")
+    return text == "*" or ":*:" in text  # anything, or any account
+
+
+@pytest.mark.parametrize("name", sorted(ROLES))
+def test_wildcard_resources_are_exactly_the_declared_justified_ones(name: str) -> None:
+    declared = ROLES[name]["Metadata"]["musicstream"]["wildcard_resources"]
+    used = {s["Sid"] for s in role_statements(ROLES[name]) if any(map(_is_wildcard, s["Resource"]))}
+    assert used == set(declared)
+    assert all(len(reason) > 40 for reason in declared.values())
+
+
+@pytest.mark.parametrize("name", sorted(ROLES))
+def test_roles_trust_only_their_aws_service(name: str) -> None:
+    [grant] = ROLES[name]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert grant["Action"] == "sts:AssumeRole" and grant["Effect"] == "Allow"
+    assert set(grant["Principal"]) == {"Service"}
+    expected = {
+        "GlueJobRole": ["glue.amazonaws.com"],
+        "AirflowRole": ["airflow-env.amazonaws.com", "airflow.amazonaws.com"],
+    }
+    assert grant["Principal"]["Service"] == expected[name]
