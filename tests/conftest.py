@@ -15,8 +15,18 @@ import pytest
 from musicstream import pipeline
 from musicstream.settings import Settings, load_settings
 
-SONG_HEADER = ["", "track_id", "artists", "album_name", "track_name", "popularity",
-               "duration_ms", "explicit", "danceability", "track_genre"]
+SONG_HEADER = [
+    "",
+    "track_id",
+    "artists",
+    "album_name",
+    "track_name",
+    "popularity",
+    "duration_ms",
+    "explicit",
+    "danceability",
+    "track_genre",
+]
 USER_HEADER = ["user_id", "user_name", "user_age", "user_country", "created_at"]
 STREAM_HEADER = ["user_id", "track_id", "listen_time", "ms_played"]
 
@@ -29,11 +39,29 @@ def csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-def song(i: int, track_id: str, genre: str, duration: int = 200_000, artists: str = "A",
-         name: str | None = None, popularity: Any = 50, explicit: Any = "False") -> list[Any]:
+def song(
+    i: int,
+    track_id: str,
+    genre: str,
+    duration: int = 200_000,
+    artists: str = "A",
+    name: str | None = None,
+    popularity: Any = 50,
+    explicit: Any = "False",
+) -> list[Any]:
     """A row in the Spotify Tracks layout (index column and an audio feature included)."""
-    return [i, track_id, artists, "Album", name or f"Song {track_id}", popularity, duration,
-            explicit, 0.5, genre]
+    return [
+        i,
+        track_id,
+        artists,
+        "Album",
+        name or f"Song {track_id}",
+        popularity,
+        duration,
+        explicit,
+        0.5,
+        genre,
+    ]
 
 
 class Landing:
@@ -42,8 +70,17 @@ class Landing:
     def __init__(self, lake: Path) -> None:
         self.lake = lake
 
-    def write(self, dataset: str, name: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
-              *, bom: bool = False, gz: bool = False, raw: str | None = None) -> Path:
+    def write(
+        self,
+        dataset: str,
+        name: str,
+        header: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        bom: bool = False,
+        gz: bool = False,
+        raw: str | None = None,
+    ) -> Path:
         folder = self.lake / "landing" / dataset
         folder.mkdir(parents=True, exist_ok=True)
         text = raw if raw is not None else csv_text(header, rows)
@@ -58,8 +95,13 @@ class Landing:
     def users(self, rows: Sequence[Sequence[Any]], name: str = "users.csv", **kw: Any) -> Path:
         return self.write("users", name, USER_HEADER, rows, **kw)
 
-    def streams(self, rows: Sequence[Sequence[Any]], name: str = "streams.csv",
-                header: Sequence[str] = STREAM_HEADER, **kw: Any) -> Path:
+    def streams(
+        self,
+        rows: Sequence[Sequence[Any]],
+        name: str = "streams.csv",
+        header: Sequence[str] = STREAM_HEADER,
+        **kw: Any,
+    ) -> Path:
         return self.write("streams", name, header, rows, **kw)
 
 

@@ -13,17 +13,28 @@ from typing import Any
 Event = tuple[str, str, datetime, int | None]
 
 
-def kpis(events: list[Event], songs: dict[str, dict[str, Any]], users: dict[str, dict[str, Any]],
-         top: tuple[int, int, int] = (3, 5, 10)) -> dict[str, list[dict[str, Any]]]:
+def kpis(
+    events: list[Event],
+    songs: dict[str, dict[str, Any]],
+    users: dict[str, dict[str, Any]],
+    top: tuple[int, int, int] = (3, 5, 10),
+) -> dict[str, list[dict[str, Any]]]:
     rows = []
     for user_id, track_id, ts, ms in events:
         s = songs[track_id]
         country = (users[user_id].get("user_country") or "").strip() or "Unknown"
-        rows.append({
-            "report_date": ts.date().isoformat(), "user_id": user_id, "track_id": track_id,
-            "genre": s["track_genre"], "country": country, "track_name": s["track_name"],
-            "artists": s["artists"], "listen_ms": ms if ms is not None else s["duration_ms"],
-        })
+        rows.append(
+            {
+                "report_date": ts.date().isoformat(),
+                "user_id": user_id,
+                "track_id": track_id,
+                "genre": s["track_genre"],
+                "country": country,
+                "track_name": s["track_name"],
+                "artists": s["artists"],
+                "listen_ms": ms if ms is not None else s["duration_ms"],
+            }
+        )
     return {
         "genre_daily": _genre_daily(rows),
         "top_songs_daily": _top_songs(rows, top[0]),
@@ -44,12 +55,20 @@ def _groups(rows: list[dict[str, Any]], *keys: str) -> dict[tuple[Any, ...], lis
 def _stats(group: list[dict[str, Any]]) -> dict[str, Any]:
     total = sum(r["listen_ms"] for r in group)
     users = len({r["user_id"] for r in group})
-    return {"listen_count": len(group), "unique_listeners": users, "total_listening_ms": total,
-            "avg_listening_ms_per_stream": total / len(group), "avg_listening_ms_per_user": total / users}
+    return {
+        "listen_count": len(group),
+        "unique_listeners": users,
+        "total_listening_ms": total,
+        "avg_listening_ms_per_stream": total / len(group),
+        "avg_listening_ms_per_user": total / users,
+    }
 
 
 def _genre_daily(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"report_date": d, "genre": g, **_stats(grp)} for (d, g), grp in _groups(rows, "report_date", "genre").items()]
+    return [
+        {"report_date": d, "genre": g, **_stats(grp)}
+        for (d, g), grp in _groups(rows, "report_date", "genre").items()
+    ]
 
 
 def _ranked(items: list[dict[str, Any]], name: str, n: int) -> list[dict[str, Any]]:
@@ -64,9 +83,17 @@ def _pick(stats: dict[str, Any], *names: str) -> dict[str, Any]:
 def _top_songs(rows: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
     out = []
     for (d, g), grp in _groups(rows, "report_date", "genre").items():
-        tracks = [{"report_date": d, "genre": g, "track_id": t, "track_name": tg[0]["track_name"],
-                   "artists": tg[0]["artists"], **_pick(_stats(tg), "listen_count", "unique_listeners")}
-                  for (t,), tg in _groups(grp, "track_id").items()]
+        tracks = [
+            {
+                "report_date": d,
+                "genre": g,
+                "track_id": t,
+                "track_name": tg[0]["track_name"],
+                "artists": tg[0]["artists"],
+                **_pick(_stats(tg), "listen_count", "unique_listeners"),
+            }
+            for (t,), tg in _groups(grp, "track_id").items()
+        ]
         out += _ranked(tracks, "track_id", n)
     return out
 
@@ -74,8 +101,14 @@ def _top_songs(rows: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
 def _top_genres(rows: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
     out = []
     for (d,), grp in _groups(rows, "report_date").items():
-        genres = [{"report_date": d, "genre": g, **_pick(_stats(gg), "listen_count", "unique_listeners", "total_listening_ms")}
-                  for (g,), gg in _groups(grp, "genre").items()]
+        genres = [
+            {
+                "report_date": d,
+                "genre": g,
+                **_pick(_stats(gg), "listen_count", "unique_listeners", "total_listening_ms"),
+            }
+            for (g,), gg in _groups(grp, "genre").items()
+        ]
         out += _ranked(genres, "genre", n)
     return out
 
@@ -84,25 +117,48 @@ def _track_daily(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for (t, d), grp in _groups(rows, "track_id", "report_date").items():
         s = _stats(grp)
-        out.append({"track_id": t, "report_date": d, "track_name": grp[0]["track_name"],
-                    "artists": grp[0]["artists"], "genre": grp[0]["genre"],
-                    **_pick(s, "listen_count", "unique_listeners", "total_listening_ms", "avg_listening_ms_per_user")})
+        out.append(
+            {
+                "track_id": t,
+                "report_date": d,
+                "track_name": grp[0]["track_name"],
+                "artists": grp[0]["artists"],
+                "genre": grp[0]["genre"],
+                **_pick(
+                    s,
+                    "listen_count",
+                    "unique_listeners",
+                    "total_listening_ms",
+                    "avg_listening_ms_per_user",
+                ),
+            }
+        )
     return out
 
 
 def _country_daily(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"report_date": d, "country": c, **_pick(_stats(g), "listen_count", "unique_listeners", "total_listening_ms")}
-            for (d, c), g in _groups(rows, "report_date", "country").items()]
+    return [
+        {
+            "report_date": d,
+            "country": c,
+            **_pick(_stats(g), "listen_count", "unique_listeners", "total_listening_ms"),
+        }
+        for (d, c), g in _groups(rows, "report_date", "country").items()
+    ]
 
 
-def _top_artists(rows: list[dict[str, Any]], songs: dict[str, dict[str, Any]], n: int) -> list[dict[str, Any]]:
+def _top_artists(
+    rows: list[dict[str, Any]], songs: dict[str, dict[str, Any]], n: int
+) -> list[dict[str, Any]]:
     credited = []
     for r in rows:
         names = {a.strip() for a in (songs[r["track_id"]]["artists"] or "").split(";")} - {""}
         credited += [{**r, "artist": a} for a in names]
     out = []
     for (d,), grp in _groups(credited, "report_date").items():
-        artists = [{"report_date": d, "artist": a, **_pick(_stats(ag), "listen_count", "unique_listeners")}
-                   for (a,), ag in _groups(grp, "artist").items()]
+        artists = [
+            {"report_date": d, "artist": a, **_pick(_stats(ag), "listen_count", "unique_listeners")}
+            for (a,), ag in _groups(grp, "artist").items()
+        ]
         out += _ranked(artists, "artist", n)
     return out

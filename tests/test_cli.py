@@ -9,23 +9,36 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Landing, song
 
+from conftest import Landing, song
 from musicstream.errors import UserError
 from musicstream.settings import load_settings
 
 
-def cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def cli(
+    *args: str, env: dict | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "musicstream", *args], capture_output=True,
-                          text=True, timeout=300, env=full_env, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "musicstream", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=full_env,
+        cwd=cwd,
+    )
 
 
 def seed(landing: Landing) -> None:
     landing.songs([song(0, "t1", "pop", 1000, "A;B"), song(1, "t2", "rock", 2000, "B")])
     landing.users([["u1", "a", 30, "US", ""], ["u2", "b", 30, "FR", ""]])
-    landing.streams([["u1", "t1", "2026-01-02 10:00:00", ""], ["u2", "t2", "2026-01-03 10:00:00", 5],
-                     ["u9", "t2", "2026-01-03 10:00:00", 5]])
+    landing.streams(
+        [
+            ["u1", "t1", "2026-01-02 10:00:00", ""],
+            ["u2", "t2", "2026-01-03 10:00:00", 5],
+            ["u9", "t2", "2026-01-03 10:00:00", 5],
+        ]
+    )
 
 
 @pytest.fixture
@@ -45,13 +58,19 @@ def test_kpis_access_patterns(loaded: Path) -> None:
         return [json.loads(line) for line in proc.stdout.splitlines()]
 
     assert [r["genre"] for r in rows("genre_daily", "--date", "2026-01-02")] == ["pop"]
-    assert [r["report_date"] for r in rows("genre_daily", "--genre", "rock", "--from", "2026-01-01",
-                                           "--to", "2026-01-31")] == ["2026-01-03"]
+    assert [
+        r["report_date"]
+        for r in rows(
+            "genre_daily", "--genre", "rock", "--from", "2026-01-01", "--to", "2026-01-31"
+        )
+    ] == ["2026-01-03"]
     assert [r["track_id"] for r in rows("top_songs_daily", "--date", "2026-01-03")] == ["t2"]
     assert rows("top_songs_daily", "--date", "2026-01-03", "--genre", "pop") == []
     assert [r["rank"] for r in rows("top_genres_daily", "--date", "2026-01-02")] == [1]
-    assert [r["listen_count"] for r in rows("track_daily", "--track", "t1", "--from", "2026-01-01",
-                                            "--to", "2026-01-05")] == [1]
+    assert [
+        r["listen_count"]
+        for r in rows("track_daily", "--track", "t1", "--from", "2026-01-01", "--to", "2026-01-05")
+    ] == [1]
     assert [r["country"] for r in rows("country_daily", "--date", "2026-01-03")] == ["FR"]
     assert [r["artist"] for r in rows("top_artists_daily", "--date", "2026-01-02")] == ["A", "B"]
 
@@ -70,8 +89,10 @@ def test_status_backfill_and_text_output(loaded: Path) -> None:
 def test_validate_dry_run_writes_nothing(loaded: Path, tmp_path: Path) -> None:
     folder = tmp_path / "incoming" / "streams"
     folder.mkdir(parents=True)
-    (folder / "new.csv").write_text("user_id,track_id,listen_time\nu1,t1,2026-01-04 10:00:00\n"
-                                    "u1,zzz,2026-01-04 10:00:00\nu1,t1,later\n")
+    (folder / "new.csv").write_text(
+        "user_id,track_id,listen_time\nu1,t1,2026-01-04 10:00:00\n"
+        "u1,zzz,2026-01-04 10:00:00\nu1,t1,later\n"
+    )
     before = sorted(p for p in loaded.rglob("*"))
     proc = cli("validate", str(folder), "--lake", str(loaded), "--log-format", "json")
     assert proc.returncode == 0, proc.stderr
@@ -82,17 +103,20 @@ def test_validate_dry_run_writes_nothing(loaded: Path, tmp_path: Path) -> None:
     assert sorted(p for p in loaded.rglob("*")) == before
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["run", "--lake", "/nonexistent/lake"], "lake not found"),
-    (["run", "--engine", "nope", "--lake", "."], "unknown engine"),
-    (["run", "--store", "nope", "--lake", "."], "unknown store"),
-    (["kpis", "genre_daily", "--date", "yesterday", "--lake", "."], "--date must be a date"),
-    (["kpis", "nope", "--date", "2026-01-01", "--lake", "."], "unknown KPI table"),
-    (["kpis", "genre_daily", "--from", "2026-01-01", "--lake", "."], "date range is served"),
-    (["kpis", "track_daily", "--date", "2026-01-01", "--lake", "."], "add --track"),
-    (["validate", "/nonexistent.csv"], "no such file"),
-    (["run", "--config", "/nonexistent.toml"], "config file not found"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--lake", "/nonexistent/lake"], "lake not found"),
+        (["run", "--engine", "nope", "--lake", "."], "unknown engine"),
+        (["run", "--store", "nope", "--lake", "."], "unknown store"),
+        (["kpis", "genre_daily", "--date", "yesterday", "--lake", "."], "--date must be a date"),
+        (["kpis", "nope", "--date", "2026-01-01", "--lake", "."], "unknown KPI table"),
+        (["kpis", "genre_daily", "--from", "2026-01-01", "--lake", "."], "date range is served"),
+        (["kpis", "track_daily", "--date", "2026-01-01", "--lake", "."], "add --track"),
+        (["validate", "/nonexistent.csv"], "no such file"),
+        (["run", "--config", "/nonexistent.toml"], "config file not found"),
+    ],
+)
 def test_user_mistakes_are_one_line_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
     proc = cli(*args, cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
@@ -118,8 +142,10 @@ def test_unreadable_config_and_bad_values(tmp_path: Path) -> None:
 
 def test_settings_precedence_flag_env_file_default(tmp_path: Path, monkeypatch) -> None:
     config = tmp_path / "musicstream.toml"
-    config.write_text('[musicstream]\nlake = "from-file"\nengine = "duckdb"\n'
-                      'store = "sqlite"\n[musicstream.top_n]\nsongs = 7\n')
+    config.write_text(
+        '[musicstream]\nlake = "from-file"\nengine = "duckdb"\n'
+        'store = "sqlite"\n[musicstream.top_n]\nsongs = 7\n'
+    )
     monkeypatch.setenv("MUSICSTREAM_ENGINE", "spark")
     monkeypatch.setenv("MUSICSTREAM_STORE", "dynamodb")
     monkeypatch.setenv("MUSICSTREAM_TOP_N__GENRES", "9")

@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 from conftest import Landing, read_curated_streams, read_quarantine, read_table, song
-
 from musicstream import pipeline
 
 
@@ -29,10 +28,13 @@ def batches(lake: Path) -> list[dict]:
 def seed(landing: Landing) -> None:
     landing.songs([song(0, "t1", "pop", 1000, "A"), song(1, "t2", "rock", 2000, "B")])
     landing.users([["u1", "a", 30, "US", ""], ["u2", "b", 30, "FR", ""]])
-    landing.streams([
-        ["u1", "t1", "2026-01-02 10:00:00", ""],
-        ["u2", "t2", "2026-01-03 10:00:00", ""],
-    ], name="day1.csv")
+    landing.streams(
+        [
+            ["u1", "t1", "2026-01-02 10:00:00", ""],
+            ["u2", "t2", "2026-01-03 10:00:00", ""],
+        ],
+        name="day1.csv",
+    )
 
 
 def test_late_data_restates_its_day_only(lake: Path, landing: Landing, run) -> None:
@@ -43,7 +45,8 @@ def test_late_data_restates_its_day_only(lake: Path, landing: Landing, run) -> N
     summary = run(lake)
     assert summary["dates"] == ["2026-01-02"]
     assert genre_counts(stored(lake, "genre_daily")) == {
-        ("2026-01-02", "pop"): 2, ("2026-01-03", "rock"): 1
+        ("2026-01-02", "pop"): 2,
+        ("2026-01-03", "rock"): 1,
     }
     after = (lake / "kpis/genre_daily/report_date=2026-01-03/data.parquet").stat().st_mtime_ns
     assert after == untouched
@@ -52,21 +55,27 @@ def test_late_data_restates_its_day_only(lake: Path, landing: Landing, run) -> N
 def test_duplicate_events_across_batches_count_once(lake: Path, landing: Landing, run) -> None:
     seed(landing)
     run(lake)
-    landing.streams([
-        ["u1", "t1", "2026-01-02T10:00:00Z", "999"],          # same instant as batch 1
-        ["u1", "t1", "2026-01-02T11:00:00+01:00", ""],        # same instant, offset form
-        ["u1", "t2", "2026-01-02 12:00:00", ""],              # new
-    ], name="again.csv")
+    landing.streams(
+        [
+            ["u1", "t1", "2026-01-02T10:00:00Z", "999"],  # same instant as batch 1
+            ["u1", "t1", "2026-01-02T11:00:00+01:00", ""],  # same instant, offset form
+            ["u1", "t2", "2026-01-02 12:00:00", ""],  # new
+        ],
+        name="again.csv",
+    )
     run(lake)
     assert genre_counts(read_table(lake, "genre_daily")) == {
-        ("2026-01-02", "pop"): 1, ("2026-01-02", "rock"): 1, ("2026-01-03", "rock"): 1
+        ("2026-01-02", "pop"): 1,
+        ("2026-01-02", "rock"): 1,
+        ("2026-01-03", "rock"): 1,
     }
     assert [r["reasons"] for r in read_quarantine(lake, "streams")] == ["duplicate_event"] * 2
     assert len(read_curated_streams(lake)) == 3
 
 
-def test_dimension_update_restates_when_recomputed(lake: Path, landing: Landing, run,
-                                                   settings_for) -> None:
+def test_dimension_update_restates_when_recomputed(
+    lake: Path, landing: Landing, run, settings_for
+) -> None:
     seed(landing)
     run(lake)
     landing.songs([song(0, "t1", "rock", 1000, "A")], name="songs-v2.csv")  # t1 moves genre
@@ -96,7 +105,10 @@ def test_same_file_landed_twice_is_processed_once(lake: Path, landing: Landing, 
     assert summary["dates"] == []
     assert len(read_curated_streams(lake)) == 2
     files = {f["path"]: f for b in batches(lake) for f in b["files"]}
-    assert files["landing/streams/zz-copy-in-same-batch.csv"]["duplicate_of"] == "landing/streams/day1.csv"
+    assert (
+        files["landing/streams/zz-copy-in-same-batch.csv"]["duplicate_of"]
+        == "landing/streams/day1.csv"
+    )
     assert files["landing/streams/sub/relanded.csv"]["duplicate_of"] == "landing/streams/day1.csv"
     assert not list((lake / "landing").rglob("*.csv"))
     second = batches(lake)[1]["batch_id"]

@@ -8,15 +8,15 @@ import tempfile
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from conftest import STREAM_HEADER, Landing, read_table, song
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kpi_helpers import assert_same
-from oracle import kpis
 
+from conftest import STREAM_HEADER, Landing, read_table, song
+from kpi_helpers import assert_same
 from musicstream import pipeline
 from musicstream.datasets import KPI_TABLES
 from musicstream.settings import load_settings
+from oracle import kpis
 
 GENRES = ["pop", "rock", "jazz"]
 ARTISTS = ["A", "B", "C;A", " D ; E ", ""]
@@ -25,13 +25,14 @@ BASE = datetime(2026, 1, 1, tzinfo=UTC)
 
 songs_st = st.lists(
     st.tuples(st.sampled_from(GENRES), st.sampled_from(ARTISTS), st.integers(1, 300_000)),
-    min_size=1, max_size=5,
+    min_size=1,
+    max_size=5,
 )
 users_st = st.lists(st.sampled_from(COUNTRIES), min_size=1, max_size=4)
 event_st = st.tuples(
-    st.integers(0, 3),                 # user index (mod number of users)
-    st.integers(0, 4),                 # track index (mod number of songs)
-    st.integers(0, 3 * 24 * 60 - 1),   # minute within three days
+    st.integers(0, 3),  # user index (mod number of users)
+    st.integers(0, 4),  # track index (mod number of songs)
+    st.integers(0, 3 * 24 * 60 - 1),  # minute within three days
     st.one_of(st.none(), st.integers(0, 400_000)),
     st.sampled_from(["space", "zulu", "offset"]),
 )
@@ -46,8 +47,15 @@ def spell(ts: datetime, style: str) -> str:
 
 
 def scenario(draw_songs, draw_users, draw_events):
-    songs = {f"t{i}": {"track_genre": g, "artists": a or None, "duration_ms": d,
-                       "track_name": f"Song t{i}"} for i, (g, a, d) in enumerate(draw_songs)}
+    songs = {
+        f"t{i}": {
+            "track_genre": g,
+            "artists": a or None,
+            "duration_ms": d,
+            "track_name": f"Song t{i}",
+        }
+        for i, (g, a, d) in enumerate(draw_songs)
+    }
     users = {f"u{i}": {"user_country": c} for i, c in enumerate(draw_users)}
     events, first_ms = [], {}
     for u, t, minute, ms, style in draw_events:
@@ -59,8 +67,12 @@ def scenario(draw_songs, draw_users, draw_events):
 
 
 def land_dims(landing: Landing, songs: dict, users: dict) -> None:
-    landing.songs([song(i, t, s["track_genre"], s["duration_ms"], s["artists"] or "")
-                   for i, (t, s) in enumerate(songs.items())])
+    landing.songs(
+        [
+            song(i, t, s["track_genre"], s["duration_ms"], s["artists"] or "")
+            for i, (t, s) in enumerate(songs.items())
+        ]
+    )
     landing.users([[u, u, 30, d["user_country"], ""] for u, d in users.items()])
 
 

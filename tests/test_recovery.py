@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import Landing, read_curated_streams, read_quarantine, read_table, song
 
+from conftest import Landing, read_curated_streams, read_quarantine, read_table, song
 from musicstream import pipeline
 from musicstream.datasets import KPI_TABLES
 from musicstream.errors import LakeLocked
@@ -32,22 +32,38 @@ class Crash(Exception):
 def land_a(landing: Landing) -> None:
     landing.songs([song(0, "t1", "pop", 1000, "A;B"), song(1, "t2", "rock", 2000, "B")])
     landing.users([["u1", "a", 30, "US", ""], ["u2", "b", 30, "FR", ""]])
-    landing.streams([["u1", "t1", "2026-01-02 10:00:00", ""], ["u2", "t2", "2026-01-03 10:00:00", 5],
-                     ["ghost", "t2", "2026-01-03 11:00:00", 5]], name="a.csv")
+    landing.streams(
+        [
+            ["u1", "t1", "2026-01-02 10:00:00", ""],
+            ["u2", "t2", "2026-01-03 10:00:00", 5],
+            ["ghost", "t2", "2026-01-03 11:00:00", 5],
+        ],
+        name="a.csv",
+    )
 
 
 def land_b(landing: Landing) -> None:
-    landing.songs([song(0, "t1", "rock", 1000, "A"), song(1, "t3", "jazz", 3000, "C")], name="s2.csv")
+    landing.songs(
+        [song(0, "t1", "rock", 1000, "A"), song(1, "t3", "jazz", 3000, "C")], name="s2.csv"
+    )
     landing.users([["u3", "c", 30, "", ""], ["u1", "a", 30, "DE", ""]], name="u2.csv")
-    landing.streams([["u1", "t1", "2026-01-02T10:00:00Z", ""], ["u3", "t3", "2026-01-02 12:00:00", ""],
-                     ["u2", "t1", "2026-01-04 10:00:00", ""], ["u1", "t3", "2026-01-05 10:00:00", "x"]],
-                    name="b.csv")
+    landing.streams(
+        [
+            ["u1", "t1", "2026-01-02T10:00:00Z", ""],
+            ["u3", "t3", "2026-01-02 12:00:00", ""],
+            ["u2", "t1", "2026-01-04 10:00:00", ""],
+            ["u1", "t3", "2026-01-05 10:00:00", "x"],
+        ],
+        name="b.csv",
+    )
 
 
 def snapshot(lake: Path) -> dict:
     """Everything a user can observe of the lake and the store."""
     con = sqlite3.connect(lake / "_state" / "kpis.sqlite")
-    manifests = [json.loads(p.read_text()) for p in sorted((lake / "_state/batches").glob("*.json"))]
+    manifests = [
+        json.loads(p.read_text()) for p in sorted((lake / "_state/batches").glob("*.json"))
+    ]
     for m in manifests:
         m.pop("duration_s")
     return {
@@ -55,9 +71,14 @@ def snapshot(lake: Path) -> dict:
         "quality": sorted(map(repr, read_table(lake, "batch_quality"))),
         "store": {t: sorted(con.execute(f"select * from {t}").fetchall()) for t in KPI_TABLES},
         "curated": sorted(map(repr, read_curated_streams(lake))),
-        "quarantine": {d: sorted(map(repr, read_quarantine(lake, d))) for d in ("songs", "users", "streams")},
-        "files": sorted(str(p.relative_to(lake)) for p in lake.rglob("*")
-                        if p.is_file() and "_state" not in p.parts),
+        "quarantine": {
+            d: sorted(map(repr, read_quarantine(lake, d))) for d in ("songs", "users", "streams")
+        },
+        "files": sorted(
+            str(p.relative_to(lake))
+            for p in lake.rglob("*")
+            if p.is_file() and "_state" not in p.parts
+        ),
         "ledger": manifests,
     }
 
@@ -91,9 +112,20 @@ def steps_of_batch_b(tmp_path: Path, settings_for) -> list[str]:
     return seen
 
 
-STEPS = ["validate:songs", "curate:songs", "validate:users", "curate:users", "validate:streams",
-         "curate:streams", "kpis", "quality", "load:2026-01-02", "load:2026-01-04", "commit",
-         "archive"]
+STEPS = [
+    "validate:songs",
+    "curate:songs",
+    "validate:users",
+    "curate:users",
+    "validate:streams",
+    "curate:streams",
+    "kpis",
+    "quality",
+    "load:2026-01-02",
+    "load:2026-01-04",
+    "commit",
+    "archive",
+]
 
 
 def test_steps_are_the_ones_crashed_at(tmp_path: Path, settings_for) -> None:
@@ -111,8 +143,9 @@ def reference(tmp_path_factory) -> dict:
 
 
 @pytest.mark.parametrize("step", STEPS)
-def test_crash_at_step_then_rerun_equals_uninterrupted(step: str, lake: Path, settings_for,
-                                                       reference: dict) -> None:
+def test_crash_at_step_then_rerun_equals_uninterrupted(
+    step: str, lake: Path, settings_for, reference: dict
+) -> None:
     two_batches(lake, settings_for(lake), crash_at=step)
     got = snapshot(lake)
     assert got == reference
@@ -135,8 +168,12 @@ def test_second_run_does_not_write_while_lock_is_held(lake: Path, landing: Landi
 def test_cli_second_run_exits_with_one_clear_line(lake: Path, landing: Landing) -> None:
     land_a(landing)
     with run_lock(Lake(str(lake))):
-        proc = subprocess.run([sys.executable, "-m", "musicstream", "run", "--lake", str(lake)],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "musicstream", "run", "--lake", str(lake)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0
     assert "is locked by" in proc.stderr and "Traceback" not in proc.stderr
@@ -145,11 +182,22 @@ def test_cli_second_run_exits_with_one_clear_line(lake: Path, landing: Landing) 
 
 def test_lock_of_a_dead_process_is_taken_over(lake: Path, landing: Landing, run) -> None:
     land_a(landing)
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     (lake / "_state").mkdir()
-    (lake / LOCK).write_text(json.dumps({"host": socket.gethostname(), "pid": int(dead.stdout),
-                                         "started": "2026-01-01T00:00:00+00:00"}))
+    (lake / LOCK).write_text(
+        json.dumps(
+            {
+                "host": socket.gethostname(),
+                "pid": int(dead.stdout),
+                "started": "2026-01-01T00:00:00+00:00",
+            }
+        )
+    )
     assert run(lake)["status"] == "ok"
 
 

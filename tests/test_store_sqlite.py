@@ -15,11 +15,21 @@ from musicstream.stores.sqlite import SQLiteStore, statement
 
 
 def tracks(rows: list[tuple[str, int]]) -> pa.Table:
-    return pa.Table.from_pylist([
-        {"track_id": t, "track_name": f"n{t}", "artists": "A", "genre": "pop", "listen_count": n,
-         "unique_listeners": 1, "total_listening_ms": n, "avg_listening_ms_per_user": float(n)}
-        for t, n in rows
-    ])
+    return pa.Table.from_pylist(
+        [
+            {
+                "track_id": t,
+                "track_name": f"n{t}",
+                "artists": "A",
+                "genre": "pop",
+                "listen_count": n,
+                "unique_listeners": 1,
+                "total_listening_ms": n,
+                "avg_listening_ms_per_user": float(n),
+            }
+            for t, n in rows
+        ]
+    )
 
 
 @pytest.fixture

@@ -33,8 +33,16 @@ def run_demo(lake: Path) -> None:
     settings = load_settings(lake=str(lake), progress=False)
     first = lake / "_state" / "demo-batch-1"
     console.rule("Batch 1: a week of listening, with some bad rows and files")
-    generate(lake / "landing", streams=50_000, songs=2_280, users=3_000, days=7, start=START,
-             seed=42, dirty=0.02)
+    generate(
+        lake / "landing",
+        streams=50_000,
+        songs=2_280,
+        users=3_000,
+        days=7,
+        start=START,
+        seed=42,
+        dirty=0.02,
+    )
     shutil.copytree(lake / "landing", first)  # what batch 2 is made relative to
     print_run_summary(pipeline.run(settings))
     console.rule("Batch 2: late streams, duplicates, and dimension updates")

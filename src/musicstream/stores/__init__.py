@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-import datetime as dt
 from typing import TYPE_CHECKING, Any, Protocol
 
 from musicstream.datasets import KPI_COLUMNS
