@@ -55,14 +55,16 @@ deploy-synth: setup-dev
 
 # Benchmarks (not part of `make test`): every case side by side at SCALE (1M, 10M, 30M, 100M
 # streams) plus scaling runs at 1M/10M/30M; writes BENCHMARKS.md and bench/benchmarks.png.
+# BENCH_ARGS passes options through, e.g. BENCH_ARGS=--no-spark (python -m bench --help).
 SCALE ?= 10M
 bench: setup-dev
-	BENCH_COMMAND="make bench SCALE=$(SCALE)" $(BIN)/python -m bench --scale $(SCALE)
+	BENCH_COMMAND="make bench SCALE=$(SCALE)" $(BIN)/python -m bench --scale $(SCALE) $(BENCH_ARGS)
 
-# The same harness at 1M streams (a minute or two), results under bench/out/smoke/.
+# The same harness at 1M streams, results under bench/out/smoke/: about a minute of DuckDB and
+# pandas, plus several minutes for the two Spark cases on 2 cores (BENCH_ARGS=--no-spark).
 bench-smoke: setup-dev
 	BENCH_COMMAND="make bench-smoke" $(BIN)/python -m bench --scale 1M --scaling 100k,1M \
-		--report bench/out/smoke/BENCHMARKS.md --chart bench/out/smoke/benchmarks.png
+		--report bench/out/smoke/BENCHMARKS.md --chart bench/out/smoke/benchmarks.png $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .uv demo-lake .pytest_cache .mypy_cache .ruff_cache

@@ -3,14 +3,14 @@
 with credits as (
     select
         track_sk,
-        trim(unnest(string_split(artists, ';'))) as artist
+        unnest(string_split(artists, ';')) as credit
     from keyed_songs
 ),
 
 named as (
-    select distinct track_sk, artist
+    select distinct track_sk, trim(credit) as artist
     from credits
-    where artist <> ''
+    where trim(credit) <> ''
 ),
 
 final as (

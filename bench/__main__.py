@@ -1,0 +1,118 @@
+"""``python -m bench``: measure every case at one scale, the scaling points, and report.
+
+Ends by printing, as its last lines, ratio_to_floor, vs_pyspark_peer, vs_pandas_peer,
+incremental_share and peak_rss_gb (``n/a`` for a number whose cases failed or were skipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from bench import cases, chart, machine, metrics, report
+from bench.scale import Scale, parse_scale
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument(
+        "--scale",
+        default=os.environ.get("SCALE") or "10M",
+        help="streams of the main run: 1M, 10M, 30M, 100M … (env SCALE)",
+    )
+    p.add_argument(
+        "--scaling",
+        default=os.environ.get("SCALING") or "1M,10M,30M",
+        help="comma-separated sizes for the scaling runs ('' for none)",
+    )
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--out", type=Path, default=REPO / "bench" / "out", help="lakes, stores and logs"
+    )
+    p.add_argument(
+        "--data", type=Path, default=REPO / "bench" / "data", help="generated data (reused)"
+    )
+    p.add_argument("--report", type=Path, default=REPO / "BENCHMARKS.md")
+    p.add_argument("--chart", type=Path, default=REPO / "bench" / "benchmarks.png")
+    p.add_argument(
+        "--no-spark", action="store_true", help="skip the Spark engine and the PySpark peer"
+    )
+    p.add_argument("--no-peers", action="store_true", help="skip the peer baselines")
+    p.add_argument("--timeout", type=float, default=7200.0, help="seconds per measured command")
+    return p.parse_args(argv)
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    started, facts = time.perf_counter(), machine.facts()
+    load_start = os.getloadavg()[0]
+    main_scale = parse_scale(args.scale)
+    opts = cases.Options(
+        increment=main_scale.increment,
+        out=args.out,
+        data=args.data,
+        threads=args.threads,
+        spark=not args.no_spark,
+        peers=not args.no_peers,
+        timeout_s=args.timeout,
+    )
+    sizes = sorted(
+        {parse_scale(s) for s in args.scaling.split(",") if s.strip()} - {main_scale},
+        key=lambda s: s.streams,
+    )
+    main_run = cases.run_scale(main_scale, opts, full=True, say=say)
+    runs = sorted([main_run, *(_point(s, opts) for s in sizes)], key=lambda r: r.scale.streams)
+    load_end = os.getloadavg()[0]
+    context: dict[str, object] = {
+        "command": _command(argv),
+        "threads": args.threads,
+        "facts": facts,
+        "versions": machine.versions(),
+        "load_start": load_start,
+        "load_end": load_end,
+        "shared": machine.busy(load_start) or machine.busy(load_end),
+        "elapsed_s": time.perf_counter() - started,
+        "chart": args.chart,
+        "skipped": _skipped(args),
+    }
+    chart.write(args.chart, main_run, runs)
+    report.write(args.report, main_run, runs, context)
+    say(f"wrote {args.report} and {args.chart}")
+    for line in metrics.summary_lines(main_run):
+        say(line)
+    return 0
+
+
+def _skipped(args: argparse.Namespace) -> list[str]:
+    """The cases left out on purpose, for the report."""
+    out = []
+    if args.no_spark:
+        out.append("the Spark engine and the PySpark peer (--no-spark)")
+    if args.no_peers:
+        out.append("the peer baselines (--no-peers)")
+    return out
+
+
+def _point(scale: Scale, opts: cases.Options) -> cases.ScaleRun:
+    return cases.run_scale(scale, opts, full=False, say=say)
+
+
+def _command(argv: list[str]) -> str:
+    """How to rerun this: the make target that called us (``BENCH_COMMAND``), or our argv."""
+    direct = "`" + " ".join(["python -m bench", *(shlex.quote(a) for a in argv)]) + "`"
+    named = os.environ.get("BENCH_COMMAND")
+    return f"`{named}` (runs {direct})" if named else direct
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

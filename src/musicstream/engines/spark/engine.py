@@ -1,0 +1,266 @@
+"""Spark engine: the shared .sql rules and KPIs, translated to Spark SQL, run on a cluster.
+
+Mirrors the DuckDB engine step for step, with the same view names, so the same queries
+run on both. Rows stay in Spark: the driver sees only file names, dates and counts.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import date, timedelta
+from importlib import resources
+from typing import TYPE_CHECKING
+
+import sqlglot
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from musicstream.datasets import BY_NAME, KPI_TABLES
+from musicstream.engines import BatchContext, FileCounts, FileSpec
+from musicstream.engines.spark.reader import read_records
+from musicstream.engines.spark.session import get_session, local_frame, shuffle_partitions
+from musicstream.engines.spark.translate import spark_sql, to_spark
+from musicstream.engines.spark.writer import write_file, write_partitions
+
+if TYPE_CHECKING:
+    from musicstream.lake import Lake
+    from musicstream.settings import Settings
+
+DIMENSIONS = ("songs", "users")
+KEEP = StorageLevel.MEMORY_AND_DISK
+
+
+@functools.cache
+def empty_schemas() -> dict[str, str]:
+    """Spark DDL of the empty tables, from the DuckDB engine's schema.sql (one definition)."""
+    text = resources.files("musicstream.engines.duckdb").joinpath("schema.sql").read_text()
+    schemas = {}
+    for statement in sqlglot.parse(text, read="duckdb"):
+        assert statement is not None
+        table = statement.this
+        columns = [f"{c.name} {c.args['kind'].sql('spark')}" for c in table.expressions]
+        schemas[table.this.name] = ", ".join(columns)
+    return schemas
+
+
+def _ntz(frame: DataFrame, *columns: str) -> DataFrame:
+    """Timestamps as written by DuckDB: naive UTC wall time (Parquet isAdjustedToUTC=false)."""
+    return frame.withColumns({c: F.col(c).cast("timestamp_ntz") for c in columns})
+
+
+def _ltz(frame: DataFrame, *columns: str) -> DataFrame:
+    """Lake timestamps (naive UTC) as Spark's session timestamps, comparable to parsed ones."""
+    return frame.withColumns({c: F.col(c).cast("timestamp") for c in columns})
+
+
+class SparkEngine:
+    """Runs every stage's data work as Spark jobs in the process's SparkSession."""
+
+    name = "spark"
+
+    def __init__(self, settings: Settings, lake: Lake) -> None:
+        self.lake = lake
+        self.top_n = settings.top_n
+        self.spark = get_session(settings)
+        self.views: dict[str, DataFrame] = {}
+        for dim in DIMENSIONS:
+            self._load_dimension(dim)
+
+    def close(self) -> None:
+        """Free what this engine cached; the session lives on for the next engine."""
+        for name in list(self.views):
+            self._drop(name)
+
+    def _view(self, name: str, frame: DataFrame, keep: bool = False) -> DataFrame:
+        """Register ``frame`` under the name the shared SQL uses; ``keep`` caches it."""
+        self._drop(name)
+        if keep:
+            frame = frame.persist(KEEP)
+        frame.createOrReplaceTempView(name)
+        self.views[name] = frame
+        return frame
+
+    def _drop(self, name: str) -> None:
+        frame = self.views.pop(name, None)
+        if frame is not None:
+            frame.unpersist()
+            self.spark.catalog.dropTempView(name)
+
+    def _size_for(self, rels: Sequence[str]) -> None:
+        """Shuffle partitions sized to the input of the coming step."""
+        nbytes = sum(self.lake.size(r) for r in rels)
+        parallelism = self.spark.sparkContext.defaultParallelism
+        self.spark.conf.set("spark.sql.shuffle.partitions", shuffle_partitions(nbytes, parallelism))
+
+    # -- validate ------------------------------------------------------------------------
+
+    def validate(
+        self, dataset: str, files: Sequence[FileSpec], ctx: BatchContext
+    ) -> list[FileCounts]:
+        self._size_for([s.path for s in files])
+        records = self._view(f"records_{dataset}", read_records(self.spark, dataset, files), True)
+        self._view(f"raw_{dataset}", records.where(~F.col("_malformed")).drop("_raw", "_malformed"))
+        malformed = records.where("_malformed").select(
+            "_file_idx", (F.col("_ord") + 1).alias("line"), F.col("_raw").alias("raw_record")
+        )
+        self._view(f"malformed_{dataset}", malformed)
+        self._set_context(ctx)
+        if dataset == "streams":
+            self._load_lake_events(ctx)
+        self._view(f"checked_{dataset}", self.spark.sql(spark_sql(f"validate/{dataset}")), True)
+        counts = self._counts(dataset, files)
+        if any(c.rows_quarantined for c in counts):
+            self._write_quarantine(dataset, files, ctx)
+        self._drop(f"records_{dataset}")
+        return counts
+
+    def _set_context(self, ctx: BatchContext) -> None:
+        limit = ctx.clock.replace(tzinfo=None) + timedelta(seconds=ctx.future_tolerance_s)
+        context = self.spark.sql(
+            "select cast(:batch_id as string) as batch_id, "
+            "cast(:limit as timestamp) as future_limit",
+            args={"batch_id": ctx.batch_id, "limit": limit.isoformat(sep=" ")},
+        )
+        self._view("batch_context", context)
+
+    def _load_lake_events(self, ctx: BatchContext) -> None:
+        """Kept events of earlier batches on the dates this batch touches."""
+        query = to_spark(
+            "select distinct cast(ms_ts(listen_time) as date) as d from raw_streams "
+            "where ms_ts(listen_time) is not null"
+        )
+        dates = [row.d for row in self.spark.sql(query).collect()]
+        own = f"{ctx.batch_id}.parquet"
+        uris = [
+            self.lake.uri(p)
+            for d in dates
+            for p in self.lake.files(f"curated/streams/report_date={d.isoformat()}")
+            if p.endswith(".parquet") and not p.endswith("/" + own)
+        ]
+        events = (
+            self.spark.read.parquet(*uris)
+            if uris
+            else local_frame(self.spark, [], empty_schemas()["empty_streams"])
+        )
+        columns = events.select("user_id", "track_id", "listen_time").distinct()
+        self._view("lake_events", _ltz(columns, "listen_time"))
+
+    def _write_quarantine(self, dataset: str, files: Sequence[FileSpec], ctx: BatchContext) -> None:
+        cols = ", ".join(f"raw.`{c}`" for c in BY_NAME[dataset].columns)
+        nulls = ", ".join(f"cast(null as string) as `{c}`" for c in BY_NAME[dataset].columns)
+        sources = local_frame(
+            self.spark, [(s.index, s.path) for s in files], "_file_idx int, source_file string"
+        )
+        rows = self.spark.sql(
+            f"""
+            select {cols}, bad.reasons, cast(bad._ord + 1 as bigint) as line,
+                cast(null as string) as raw_record, bad._file_idx
+            from checked_{dataset} as bad
+            inner join raw_{dataset} as raw
+                on bad._file_idx = raw._file_idx and bad._ord = raw._ord
+            where bad.reasons <> ''
+            union all
+            select {nulls}, 'malformed_row', line, raw_record, _file_idx
+            from malformed_{dataset}
+            """
+        )
+        table = rows.join(F.broadcast(sources), "_file_idx").drop("_file_idx")
+        rel = f"quarantine/{dataset}/batch_id={ctx.batch_id}/quarantine.parquet"
+        write_file(self.lake, table, rel, order=["source_file", "line"])
+
+    def _counts(self, dataset: str, files: Sequence[FileSpec]) -> list[FileCounts]:
+        """Per-file rows read, kept, quarantined and per reason: one small aggregate."""
+        rows = self.spark.sql(
+            f"""
+            select _file_idx, reason, count(*) as n from (
+                select _file_idx, if(reasons = '', 'kept', null) as reason
+                from checked_{dataset}
+                union all
+                select _file_idx, explode(split(reasons, ';')) as reason
+                from checked_{dataset} where reasons <> ''
+                union all
+                select _file_idx, warnings from checked_{dataset}
+                where reasons = '' and warnings is not null
+                union all
+                select _file_idx, 'malformed_row' from malformed_{dataset}
+            ) group by _file_idx, reason
+            """
+        ).collect()
+        counts = {s.index: FileCounts(s.index) for s in files}
+        for idx, reason, n in rows:
+            found = counts[idx]
+            if reason is None or reason == "kept":
+                found.rows_read += n
+                found.rows_kept += n if reason == "kept" else 0
+                continue
+            found.reasons[reason] = n
+            if reason == "malformed_row":
+                found.rows_read += n
+        for found in counts.values():
+            found.rows_quarantined = found.rows_read - found.rows_kept
+        return [counts[s.index] for s in files]
+
+    # -- curate --------------------------------------------------------------------------
+
+    def _load_dimension(self, dim: str) -> None:
+        rel = f"curated/{dim}/{dim}.parquet"
+        if self.lake.exists(rel):
+            frame = self.spark.read.parquet(self.lake.uri(rel))
+        else:
+            frame = local_frame(self.spark, [], empty_schemas()[f"empty_{dim}"])
+        if dim == "users":
+            frame = _ltz(frame, "created_at")
+        self._view(f"curated_{dim}", frame)
+
+    def curate_dimension(self, dataset: str) -> None:
+        snapshot = self.spark.sql(spark_sql(f"curate/{dataset}"))
+        if dataset == "users":
+            snapshot = _ntz(snapshot, "created_at")
+        key = BY_NAME[dataset].key
+        assert key is not None
+        write_file(self.lake, snapshot, f"curated/{dataset}/{dataset}.parquet", order=key)
+        self._drop(f"checked_{dataset}")
+        self._load_dimension(dataset)  # the new snapshot, re-read from the lake
+
+    def curate_streams(self, ctx: BatchContext) -> list[date]:
+        self._set_context(ctx)
+        kept = _ntz(self.spark.sql(spark_sql("curate/streams")), "listen_time")
+        dates = write_partitions(self.lake, kept, "curated/streams", f"{ctx.batch_id}.parquet")
+        self._drop("checked_streams")
+        return dates
+
+    # -- transform -----------------------------------------------------------------------
+
+    def write_kpis(self, dates: Sequence[date]) -> None:
+        rels = [
+            p
+            for d in dates
+            for p in self.lake.files(f"curated/streams/report_date={d.isoformat()}")
+            if p.endswith(".parquet")
+        ]
+        self._size_for(rels)
+        if rels:
+            base = self.lake.uri("curated/streams")
+            streams = self.spark.read.option("basePath", base).parquet(
+                *[self.lake.uri(p) for p in rels]
+            )
+        else:
+            streams = local_frame(self.spark, [], empty_schemas()["empty_streams"])
+        n = self.top_n
+        params = self.spark.sql(
+            f"select {n.songs} as top_songs, {n.genres} as top_genres, {n.artists} as top_artists"
+        )
+        self._view("kpi_params", params)
+        for name in ("keyed_songs", "keyed_users", "track_artists"):
+            self._view(name, self.spark.sql(spark_sql(f"kpis/{name}")), keep=True)
+        self._view("date_streams", _ltz(streams, "listen_time"))
+        self._view("plays", self.spark.sql(spark_sql("kpis/plays")), keep=True)
+        for table in KPI_TABLES:  # in build order: the top_* tables rank their daily table
+            frame = self._view(table, self.spark.sql(spark_sql(f"kpis/{table}")), keep=True)
+            written = write_partitions(self.lake, frame, f"kpis/{table}", "data.parquet")
+            for d in set(dates) - set(written):  # a date with no rows left: no stale rows
+                self.lake.remove(f"kpis/{table}/report_date={d.isoformat()}", recursive=True)
+        for name in ("plays", *KPI_TABLES):
+            self._drop(name)

@@ -1,0 +1,75 @@
+"""Writing Spark output to exact lake paths, so a re-run replaces its own files.
+
+Spark names its files ``part-…``; the lake layout wants ``<batch_id>.parquet`` or
+``data.parquet``. Spark writes into a scratch folder inside the lake, then each part file
+is moved to its name: a rename on a local lake, a server-side copy on S3. Only file names
+pass through the driver, never rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from musicstream.lake import Lake
+
+
+@contextlib.contextmanager
+def scratch(lake: Lake) -> Iterator[str]:
+    """A lake-relative folder the executors can write to, removed afterwards."""
+    rel = f"_state/tmp/spark-{uuid.uuid4().hex}"
+    try:
+        yield rel
+    finally:
+        lake.remove(rel, recursive=True)
+
+
+def _parts(lake: Lake, rel: str) -> list[str]:
+    """The Parquet part files Spark wrote below ``rel`` (no _SUCCESS, no .crc)."""
+    found = lake.files(rel)
+    return [
+        p for p in found if posixpath.basename(p).startswith("part-") and p.endswith(".parquet")
+    ]
+
+
+def _publish(lake: Lake, part: str, target: str) -> None:
+    if lake.is_local:
+        lake.publish(lake.path(part), target)
+    else:
+        lake.move(part, target)
+
+
+def write_file(lake: Lake, frame: DataFrame, target: str, order: str | Sequence[str] = ()) -> None:
+    """Write ``frame`` as the single Parquet file ``target`` (small tables: dimensions,
+    a batch's quarantine), sorted by ``order``."""
+    single = frame.repartition(1)
+    if order:
+        single = single.sortWithinPartitions(order if isinstance(order, str) else list(order))
+    with scratch(lake) as tmp:
+        single.write.parquet(lake.uri(tmp))
+        (part,) = _parts(lake, tmp)
+        _publish(lake, part, target)
+
+
+def write_partitions(lake: Lake, frame: DataFrame, prefix: str, filename: str) -> list[date]:
+    """Write ``frame`` as ``<prefix>/report_date=D/<filename>``, one file per date.
+
+    Returns the dates written. Repartitioning by the date puts each date in one task, so
+    each date folder gets exactly one part file.
+    """
+    with scratch(lake) as tmp:
+        frame.repartition("report_date").write.partitionBy("report_date").parquet(lake.uri(tmp))
+        found = _parts(lake, tmp)
+        parts = {posixpath.basename(posixpath.dirname(p)): p for p in found}
+        if len(parts) != len(found):
+            raise RuntimeError(f"expected one file per date under {prefix}")
+        for folder, part in sorted(parts.items()):
+            _publish(lake, part, f"{prefix}/{folder}/{filename}")
+    return [date.fromisoformat(folder.split("=", 1)[1]) for folder in sorted(parts)]

@@ -1,0 +1,77 @@
+"""The benchmark harness (bench/) end to end on a tiny scale, so `make bench` keeps working.
+
+Spark cases are skipped (a JVM start would double the time); the pandas peer runs and must
+compute exactly musicstream's KPIs (where pandas is installed; else it must be reported failed).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+LAST_LINES = (
+    r"ratio_to_floor: \d+\.\d\d",
+    r"vs_pyspark_peer: n/a",
+    r"vs_pandas_peer: (\d+\.\d|n/a)",
+    r"incremental_share: \d+\.\d\d",
+    r"peak_rss_gb: \d+\.\d",
+)
+
+
+@pytest.mark.slow
+def test_bench_harness_on_a_tiny_scale(tmp_path: Path) -> None:
+    report, chart = tmp_path / "BENCHMARKS.md", tmp_path / "chart.png"
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench",
+        "--scale",
+        "20k",
+        "--scaling",
+        "10k",
+        "--no-spark",
+        "--out",
+        str(tmp_path / "out"),
+        "--data",
+        str(tmp_path / "data"),
+        "--report",
+        str(report),
+        "--chart",
+        str(chart),
+    ]
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    last = done.stdout.strip().splitlines()[-len(LAST_LINES) :]
+    for pattern, line in zip(LAST_LINES, last, strict=True):
+        assert re.fullmatch(pattern, line), (pattern, line)
+    text = report.read_text()
+    assert "| peer: pandas in one process |" in text
+    pandas_row = next(ln for ln in text.splitlines() if ln.startswith("| peer: pandas"))
+    if importlib.util.find_spec("pandas") is not None:
+        assert pandas_row.endswith("| equal |"), pandas_row
+    else:
+        assert "No module named 'pandas'" in text and "vs_pandas_peer: n/a" in done.stdout
+    assert "## Scaling" in text and "Growth exponent" in text
+    assert "## Machine" in text and "cores (nproc)" in text
+    assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+def test_bench_reports_a_failing_case(tmp_path: Path) -> None:
+    """A case that fails is measured and reported with its reason, not raised."""
+    code = (
+        "from pathlib import Path; from bench import measure; "
+        "m = measure.run(['python3', '-c', 'import sys; print(\"boom\"); sys.exit(3)'], "
+        f"Path({str(tmp_path / 'log.txt')!r})); "
+        "print(m.returncode, m.error)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("3 exit 3: ") and done.stdout.strip().endswith("| boom")
