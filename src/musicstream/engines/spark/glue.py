@@ -25,7 +25,8 @@ def resolve_options(argv: Sequence[str]) -> dict[str, Any]:
     Glue's resolver fails on a missing name, so only the names present are asked for;
     ``--batch-id`` and ``--batch_id`` are the same argument.
     """
-    argv = ["--" + a[2:].replace("-", "_") if a.startswith("--") else a for a in argv]
+    ours = {f"--{name}".replace("_", "-"): f"--{name}" for name in JOB_ARGS}
+    argv = [ours.get(a, a) for a in argv]
     wanted = [name for name in ("JOB_NAME", *JOB_ARGS) if f"--{name}" in argv]
     try:
         from awsglue.utils import getResolvedOptions

@@ -16,8 +16,8 @@ with batch as (
 ),
 
 kept as (
-    select * from curated_songs
-    where track_id not in (select track_id from batch)
+    select * from curated_songs as curated
+    where not exists (select 1 from batch where batch.track_id = curated.track_id)
 ),
 
 final as (

@@ -12,8 +12,8 @@ with batch as (
 ),
 
 kept as (
-    select * from curated_users
-    where user_id not in (select user_id from batch)
+    select * from curated_users as curated
+    where not exists (select 1 from batch where batch.user_id = curated.user_id)
 ),
 
 final as (

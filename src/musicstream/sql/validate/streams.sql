@@ -40,10 +40,11 @@ flagged as (
         referenced.*,
         coalesce(
             t_user_id is not null and t_track_id is not null and t_listen_time is not null
-            and event_key in (select event_key from repeated),
+            and repeated.event_key is not null,
             false
         ) as is_repeated
     from referenced
+    left join repeated on referenced.event_key = repeated.event_key
 ),
 
 copies as (
