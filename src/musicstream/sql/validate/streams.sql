@@ -14,64 +14,54 @@ with source as (
     from raw_streams
 ),
 
-referenced as (
+-- Copies of one event within the batch: the first (by file, then record) is kept. Only
+-- keys seen more than once need ordering: a cheap aggregate on a hash finds them, and the
+-- window runs on those rows alone.
+repeated as (
+    select hash(t_user_id, t_track_id, t_listen_time) as event_key
+    from source
+    where t_user_id is not null and t_track_id is not null and t_listen_time is not null
+    group by hash(t_user_id, t_track_id, t_listen_time)
+    having count(*) > 1
+),
+
+later_copies as (
+    select _file_idx, _ord
+    from (
+        select
+            source._file_idx,
+            source._ord,
+            row_number() over (
+                partition by source.t_user_id, source.t_track_id, source.t_listen_time
+                order by source._file_idx, source._ord
+            ) as event_copy
+        from source
+        inner join repeated
+            on hash(source.t_user_id, source.t_track_id, source.t_listen_time)
+            = repeated.event_key
+        where source.t_user_id is not null
+            and source.t_track_id is not null
+            and source.t_listen_time is not null
+    ) as copies
+    where event_copy > 1
+),
+
+checked as (
     select
         source.*,
         users.user_id as known_user,
         users.created_at as user_created_at,
         songs.track_id as known_track,
-        hash(source.t_user_id, source.t_track_id, source.t_listen_time) as event_key
+        later.event_copy_ord is not null or seen.user_id is not null as is_duplicate
     from source
     left join curated_users as users on source.t_user_id = users.user_id
     left join curated_songs as songs on source.t_track_id = songs.track_id
-),
-
--- Only keys seen more than once need ordering: a cheap aggregate on a hash finds them.
-repeated as (
-    select event_key
-    from referenced
-    where t_user_id is not null and t_track_id is not null and t_listen_time is not null
-    group by event_key
-    having count(*) > 1
-),
-
-flagged as (
-    select
-        referenced.*,
-        coalesce(
-            t_user_id is not null and t_track_id is not null and t_listen_time is not null
-            and repeated.event_key is not null,
-            false
-        ) as is_repeated
-    from referenced
-    left join repeated on referenced.event_key = repeated.event_key
-),
-
-copies as (
-    select
-        *,
-        row_number() over (
-            partition by t_user_id, t_track_id, t_listen_time order by _file_idx, _ord
-        ) as event_copy
-    from flagged
-    where is_repeated
-    union all
-    select
-        *,
-        1 as event_copy
-    from flagged
-    where not is_repeated
-),
-
-checked as (
-    select
-        copies.*,
-        seen.user_id is not null as seen_before
-    from copies
+    left join (select _file_idx, _ord as event_copy_ord from later_copies) as later
+        on source._file_idx = later._file_idx and source._ord = later.event_copy_ord
     left join lake_events as seen
-        on copies.t_user_id = seen.user_id
-        and copies.t_track_id = seen.track_id
-        and copies.t_listen_time = seen.listen_time
+        on source.t_user_id = seen.user_id
+        and source.t_track_id = seen.track_id
+        and source.t_listen_time = seen.listen_time
 ),
 
 final as (
@@ -95,7 +85,7 @@ final as (
                     and (t_ms_played is null or t_ms_played not between 0 and 86400000)
                     then 'invalid_ms_played'
             end,
-            case when event_copy > 1 or seen_before then 'duplicate_event' end
+            case when is_duplicate then 'duplicate_event' end
         )) as reasons,
         case
             when t_listen_time < user_created_at then 'listen_before_signup'
