@@ -65,6 +65,7 @@ def finish(work: Work, batch: Batch) -> None:
             work.reject(batch)
             return
         work.compute(batch)
+        work.close_engine()  # the engine's memory is free before the store load
         work.load(batch)
         work.archive(batch)
     finally:

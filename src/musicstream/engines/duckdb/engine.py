@@ -240,7 +240,10 @@ class DuckDBEngine:
     def curate_streams(self, ctx: BatchContext) -> list[date]:
         self._set_context(ctx)
         query = sql("curate/streams")
-        return self._write_partitions(query, "curated/streams", f"{ctx.batch_id}.parquet")
+        written = self._write_partitions(query, "curated/streams", f"{ctx.batch_id}.parquet")
+        for table in ("checked_streams", "lake_events"):  # their memory is the KPI step's
+            self.con.execute(f"drop table if exists {table}")
+        return written
 
     def _write_partitions(self, query: str, prefix: str, filename: str) -> list[date]:
         """COPY ``query`` partitioned by report_date, publish each part as ``filename``."""

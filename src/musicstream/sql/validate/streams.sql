@@ -14,34 +14,38 @@ with source as (
     from raw_streams
 ),
 
--- Copies of one event within the batch: the first (by file, then record) is kept. Only
--- keys seen more than once need ordering: a cheap aggregate on a hash finds them, and the
--- window runs on those rows alone.
-repeated as (
-    select hash(t_user_id, t_track_id, t_listen_time) as event_key
-    from source
-    where t_user_id is not null and t_track_id is not null and t_listen_time is not null
-    group by hash(t_user_id, t_track_id, t_listen_time)
+-- Copies of one event within the batch: the first (by file, then record) is kept. A cheap
+-- aggregate on the (user, track) pair finds the rows that can have copies; only those have
+-- their time parsed and are ordered.
+pairs as (
+    select hash(ms_id(user_id), ms_id(track_id)) as pair_key
+    from raw_streams
+    group by hash(ms_id(user_id), ms_id(track_id))
     having count(*) > 1
+),
+
+candidates as (
+    select
+        raw._file_idx,
+        raw._ord,
+        ms_id(raw.user_id) as t_user_id,
+        ms_id(raw.track_id) as t_track_id,
+        ms_ts(raw.listen_time) as t_listen_time
+    from raw_streams as raw
+    inner join pairs on hash(ms_id(raw.user_id), ms_id(raw.track_id)) = pairs.pair_key
 ),
 
 later_copies as (
     select _file_idx, _ord
     from (
         select
-            source._file_idx,
-            source._ord,
+            _file_idx,
+            _ord,
             row_number() over (
-                partition by source.t_user_id, source.t_track_id, source.t_listen_time
-                order by source._file_idx, source._ord
+                partition by t_user_id, t_track_id, t_listen_time order by _file_idx, _ord
             ) as event_copy
-        from source
-        inner join repeated
-            on hash(source.t_user_id, source.t_track_id, source.t_listen_time)
-            = repeated.event_key
-        where source.t_user_id is not null
-            and source.t_track_id is not null
-            and source.t_listen_time is not null
+        from candidates
+        where t_user_id is not null and t_track_id is not null and t_listen_time is not null
     ) as copies
     where event_copy > 1
 ),
