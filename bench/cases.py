@@ -18,7 +18,14 @@ from bench import compare, data, measure
 from bench.scale import Scale
 
 REPO = Path(__file__).resolve().parent.parent
-SPARK_ENV = {"SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
+# Both Spark cases: loopback only, this interpreter, the same driver memory (local mode: the
+# driver is the executor).
+SPARK_MEMORY = "4g"
+SPARK_ENV = {
+    "SPARK_LOCAL_IP": "127.0.0.1",
+    "PYSPARK_PYTHON": sys.executable,
+    "SPARK_DRIVER_MEMORY": SPARK_MEMORY,
+}
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,11 @@ class _Bench:
 
     def spark(self) -> None:
         lake = data.fresh_lake(self.work / "spark" / "lake", self.landing)
-        env = {**SPARK_ENV, "MUSICSTREAM_SPARK_MASTER": f"local[{self.threads}]"}
+        env = {
+            **SPARK_ENV,
+            "MUSICSTREAM_SPARK_MASTER": f"local[{self.threads}]",
+            "MUSICSTREAM_MEMORY_LIMIT": SPARK_MEMORY,
+        }
         cmd = [*_musicstream(lake, self.threads), "--engine", "spark"]
         case = self.measure("spark", "musicstream run --engine spark", cmd, env=env)
         _verdict(case, self.run.cases["duckdb"], lambda: compare.compare_lake(self.lake, lake))

