@@ -11,6 +11,7 @@ import os
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench import cases, chart, machine, metrics, report
@@ -45,6 +46,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument("--no-peers", action="store_true", help="skip the peer baselines")
     p.add_argument("--timeout", type=float, default=7200.0, help="seconds per measured command")
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=180.0,
+        help="seconds to wait at most for the load average to fall to idle before measuring",
+    )
     return p.parse_args(argv)
 
 
@@ -55,7 +62,7 @@ def say(message: str) -> None:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     started, facts = time.perf_counter(), machine.facts()
-    load_start = os.getloadavg()[0]
+    load_start = _settle(say, args.settle)
     main_scale = parse_scale(args.scale)
     opts = cases.Options(
         increment=main_scale.increment,
@@ -91,6 +98,19 @@ def main(argv: list[str]) -> int:
     for line in metrics.summary_lines(main_run):
         say(line)
     return 0
+
+
+def _settle(say: Callable[[str], None], patience_s: float = 180.0) -> float:
+    """The 1-minute load average once it has decayed to idle (it lags work that just ended by
+    a minute or more), waiting up to ``patience_s``; the report flags a machine still busy."""
+    deadline = time.monotonic() + patience_s
+    load = os.getloadavg()[0]
+    if machine.busy(load):
+        say(f"load average {load:.2f}: waiting up to {patience_s:.0f}s for the machine to idle")
+    while machine.busy(load) and time.monotonic() < deadline:
+        time.sleep(5)
+        load = os.getloadavg()[0]
+    return load
 
 
 def _skipped(args: argparse.Namespace) -> list[str]:

@@ -35,6 +35,8 @@ def test_bench_harness_on_a_tiny_scale(tmp_path: Path) -> None:
         "--scaling",
         "10k",
         "--no-spark",
+        "--settle",
+        "0",
         "--out",
         str(tmp_path / "out"),
         "--data",

@@ -276,10 +276,10 @@ class DuckDBEngine:
             "create or replace temp table kpi_params as select "
             f"{n.songs} as top_songs, {n.genres} as top_genres, {n.artists} as top_artists"
         )
-        for name in ("keyed_songs", "keyed_users", "track_artists"):
-            self.con.execute(f"create or replace temp table {name} as {sql('kpis/' + name)}")
         with self._readable(rels) as files:
             self.con.execute(f"create or replace temp view date_streams as {_streams(files)}")
+            for name in ("keyed_songs", "keyed_users", "track_artists"):
+                self.con.execute(f"create or replace temp table {name} as {sql('kpis/' + name)}")
             self.con.execute(f"create or replace temp table plays as {sql('kpis/plays')}")
         for table in KPI_TABLES:  # in build order: the top_* tables rank their daily table
             self.con.execute(f"create or replace temp table {table} as {sql('kpis/' + table)}")

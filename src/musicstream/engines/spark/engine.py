@@ -253,9 +253,9 @@ class SparkEngine:
             f"select {n.songs} as top_songs, {n.genres} as top_genres, {n.artists} as top_artists"
         )
         self._view("kpi_params", params)
+        self._view("date_streams", _ltz(streams, "listen_time"))
         for name in ("keyed_songs", "keyed_users", "track_artists"):
             self._view(name, self.spark.sql(spark_sql(f"kpis/{name}")), keep=True)
-        self._view("date_streams", _ltz(streams, "listen_time"))
         self._view("plays", self.spark.sql(spark_sql("kpis/plays")), keep=True)
         for table in KPI_TABLES:  # in build order: the top_* tables rank their daily table
             frame = self._view(table, self.spark.sql(spark_sql(f"kpis/{table}")), keep=True)
