@@ -142,7 +142,7 @@ def _facts(context: dict[str, object]) -> str:
     versions = context["versions"]
     assert isinstance(facts, dict) and isinstance(versions, dict)
     lines = [f"- {k}: {v}" for k, v in facts.items()]
-    lines.append(f"- load average at end: {context['load_end']:.2f}")
+    lines.append(f"- load average at end: {context['load_end']:.2f} (the harness's own work)")
     lines.append(f"- total harness time: {context['elapsed_s']:.0f} s")
     vers = [f"- {k}: {v}" for k, v in versions.items()]
     return "## Machine\n\n" + "\n".join(lines) + "\n\n## Versions\n\n" + "\n".join(vers) + "\n"
