@@ -64,6 +64,9 @@ def _java() -> str:
     return lines[0].strip() if lines else "unknown"
 
 
+OUTPUTS = (":!BENCHMARKS.md", ":!bench/benchmarks.png")  # pathspecs of what the harness writes
+
+
 def _revision() -> str:
     repo = Path(__file__).resolve().parent.parent
     try:
@@ -75,7 +78,12 @@ def _revision() -> str:
             timeout=30,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True, timeout=30
+            # Code only: the report and chart a previous run left are not a code change.
+            ["git", "status", "--porcelain", "--", ".", *OUTPUTS],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=30,
         ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
