@@ -168,3 +168,13 @@ def test_demo_runs_two_batches_and_shows_kpis(tmp_path: Path) -> None:
     (tmp_path / "precious" / "data.txt").write_text("keep me")
     refused = cli("demo", "--lake", str(tmp_path / "precious"), cwd=tmp_path)
     assert refused.returncode == 2 and (tmp_path / "precious" / "data.txt").exists()
+
+
+def test_text_logs_go_to_stderr(lake: Path, landing: Landing) -> None:
+    """stdout carries results only: a warning logged in text format stays on stderr."""
+    seed(landing)
+    # nothing listens on port 9 (discard): the notification fails and is logged as a warning
+    proc = cli("run", "--lake", str(lake), env={"MUSICSTREAM_WEBHOOK_URL": "http://127.0.0.1:9/"})
+    assert proc.returncode == 0, proc.stderr
+    assert "webhook notification failed" in proc.stderr
+    assert "webhook" not in proc.stdout and proc.stdout.startswith("Batch ")

@@ -30,9 +30,13 @@ def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
     else:
+        from rich.console import Console
         from rich.logging import RichHandler
 
-        handler = RichHandler(show_path=False, markup=False, rich_tracebacks=False)
+        # stderr, as the JSON logs: stdout is for results (`--format json`, CSV, tables)
+        handler = RichHandler(
+            console=Console(stderr=True), show_path=False, markup=False, rich_tracebacks=False
+        )
     root.addHandler(handler)
     root.setLevel(level)
     # AWS clients log credential discovery at INFO: noise, and on stdout it breaks --format json
