@@ -12,12 +12,14 @@ from typer.testing import CliRunner
 
 from musicstream import pipeline
 from musicstream.cli import app
+from musicstream.errors import QualityGateFailed
 from musicstream.lake import open_lake
 from musicstream.settings import Settings, load_settings
 from musicstream.stores import KpiQuery, create_store
 
 from .conftest import land
 from .helpers import dump_store
+from .landing import BATCHES
 
 pytestmark = pytest.mark.aws
 
@@ -77,6 +79,33 @@ def test_rerun_and_relanded_files_change_nothing(aws_settings: Make) -> None:
     assert again["status"] == "ok"
     assert again["dates"] == []
     assert dump_store(aws) == before
+
+
+def test_a_rejected_batch_is_rolled_back_on_s3(aws_settings: Make) -> None:
+    """The quality gate on S3: a rejected batch's song upsert is restored from its
+    before-image, its curated streams are removed, the store is untouched, and nothing of
+    it stays in landing or under _state/rollback."""
+    aws = aws_settings(max_bad_ratio=0.5)
+    land(aws, 0)
+    pipeline.run(aws)
+    lake = open_lake(aws.lake, aws.aws_endpoint_url, aws.aws_region)
+    curated = {rel: lake.read_bytes(rel) for rel in lake.files("curated")}
+    store = dump_store(aws)
+    land(aws, 1)  # t01 moves to indie, new streams on two dates …
+    unknown = "\n".join(f"u9{i},t01,2026-01-04 0{i}:00:00,100" for i in range(9))
+    lake.write_bytes(  # … and 9 unknown listeners: 10 of 14 streams bad (with a duplicate)
+        "landing/streams/unknown.csv",
+        f"user_id,track_id,listen_time,ms_played\n{unknown}\n".encode(),
+    )
+    with pytest.raises(QualityGateFailed, match=r"streams quarantined 71\.4%"):
+        pipeline.run(aws)
+    assert {rel: lake.read_bytes(rel) for rel in lake.files("curated")} == curated
+    assert dump_store(aws) == store
+    assert lake.files("landing") == [] and lake.files("_state/rollback") == []
+    statuses = [lake.read_json(rel)["status"] for rel in lake.files("_state/batches")]
+    assert sorted(statuses) == ["archived", "rejected"]
+    # the rejected batch's files are archived as well: the next run is not wedged
+    assert len(lake.files("archive")) == len(BATCHES[0]) + len(BATCHES[1]) + 1
 
 
 @pytest.fixture(scope="module")
