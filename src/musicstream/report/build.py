@@ -62,6 +62,17 @@ class ReportData:
     quality: list[Row]
 
 
+REPORT_QUERIES = (
+    "top_genres_trend",
+    "genre_trend_daily",
+    "top_artists",
+    "top_songs_latest",
+    "country_plays",
+    "listener_engagement",
+    "quality_by_batch",
+)
+
+
 def load_data(con: duckdb.DuckDBPyConnection, lake: str, params: queries.Params) -> ReportData:
     """Run the report's queries; ReportError when the period has no KPI data at all."""
     top_genres = _rows(con, lake, "top_genres_trend", params, required=True)
@@ -89,6 +100,7 @@ def _rows(
     required: bool = False,
 ) -> list[Row]:
     """A query's rows; a table missing from the lake gives an empty chart unless required."""
+    assert name in REPORT_QUERIES, f"add {name} to REPORT_QUERIES: its tables are mirrored"
     try:
         return queries.run_query(con, lake, name, params).to_pylist()
     except lakeio.LakeDataMissing:
@@ -146,8 +158,12 @@ def write_report(
     read the lake (needed for object stores); by default a fresh in-memory one.
     """
     params = queries.Params(date_from, date_to)
-    with duckdb.connect() if con is None else nullcontext(con) as connection:
-        data = load_data(connection, lake, params)
+    tables = {t for name in REPORT_QUERIES for t in queries.tables_read(name)}
+    with (
+        duckdb.connect() if con is None else nullcontext(con) as connection,
+        lakeio.readable(lake, tables) as root,
+    ):
+        data = load_data(connection, root, params)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(data, lake), encoding="utf-8")
     if png_dir is not None:

@@ -108,17 +108,18 @@ def query(
     with _user_errors():
         import duckdb
 
-        from musicstream.report import output, queries
+        from musicstream.report import lakeio, output, queries
 
         if name is None:
             typer.echo(queries.library_listing())
             return
         params = queries.Params(_day(date_from), _day(date_to), top_n)
-        with duckdb.connect() as con:
+        tables = queries.tables_read(name)
+        with duckdb.connect() as con, lakeio.readable(_lake(lake), tables) as root:
             if athena:
-                typer.echo(queries.athena_sql(con, _lake(lake), name, params))
+                typer.echo(queries.athena_sql(con, root, name, params))
                 return
-            result = queries.run_query(con, _lake(lake), name, params)
+            result = queries.run_query(con, root, name, params)
         output.write_result(result, fmt.value, out)
 
 

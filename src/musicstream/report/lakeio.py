@@ -1,12 +1,14 @@
 """Reading the lake's Parquet with DuckDB: table name -> ``read_parquet`` over its files.
 
 The lake is a root string (a local path, ``file://…`` or ``s3://…``). Only string joins are
-done here, so the same code reads any root DuckDB can glob; object-store credentials belong
-to the connection the caller passes in.
+done here, so the same code reads any root DuckDB can glob. An object-store lake is read
+through :func:`readable`, which mirrors the tables a query needs to a local folder first.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -36,6 +38,41 @@ def lake_url(lake: str) -> str:
     """The lake as a URL for an external catalog: URLs as given, local paths as ``file://``."""
     root = lake_root(lake)
     return root if "://" in root else Path(root).resolve().as_uri()
+
+
+@contextlib.contextmanager
+def readable(lake: str, tables: Iterable[str]) -> Iterator[str]:
+    """A root DuckDB can read ``tables`` of ``lake`` from, valid inside the block.
+
+    A local lake is read in place. From an object store (``s3://…``), the tables' Parquet
+    files are downloaded concurrently, in the same layout, to a local scratch folder, as the
+    engine does: DuckDB's S3 support is an extension it would have to download. Endpoint and
+    region come from the usual settings (``MUSICSTREAM_AWS_ENDPOINT_URL``, …). Errors name
+    the lake, not the scratch folder.
+    """
+    root = lake_root(lake)
+    if "://" not in root or root.startswith("file://"):
+        yield root
+        return
+    from musicstream.lake import open_lake
+    from musicstream.settings import load_settings
+
+    settings = load_settings(lake=root)
+    remote = open_lake(settings.lake, settings.aws_endpoint_url, settings.aws_region)
+    rels = sorted(
+        {
+            path
+            for name in set(tables)
+            for path in remote.files(TABLES[name].prefix)
+            if path.endswith(".parquet")
+        }
+    )
+    with remote.staging() as folder:
+        remote.fetch(rels, folder)
+        try:
+            yield folder
+        except ReportError as exc:
+            raise type(exc)(str(exc).replace(folder, root)) from None
 
 
 def sql_string(value: str) -> str:

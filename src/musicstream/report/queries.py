@@ -183,6 +183,14 @@ def tables_used(sql: str) -> list[str]:
     return sorted({t.name for t in _lake_tables(sqlglot.parse_one(sql, read=READ_DIALECT))})
 
 
+def tables_read(name: str) -> list[str]:
+    """The lake tables running query ``name`` reads: its own, and batch_quality where its
+    batch ids are listed from the lake."""
+    query = load_query(name)
+    extra = ["batch_quality"] if "batch_ids" in placeholders(query.sql) else []
+    return sorted({*tables_used(query.sql), *extra})
+
+
 def _batch_ids(
     con: duckdb.DuckDBPyConnection, lake: str, query: Query, params: Params
 ) -> tuple[str, ...]:
