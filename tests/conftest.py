@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,21 @@ SONG_HEADER = [
 ]
 USER_HEADER = ["user_id", "user_name", "user_age", "user_country", "created_at"]
 STREAM_HEADER = ["user_id", "track_id", "listen_time", "ms_played"]
+
+
+def cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m musicstream ARGS`` as a user runs it, with ``env`` over ours."""
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "musicstream", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=full_env,
+        cwd=cwd,
+    )
 
 
 def csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import Landing, song
+from conftest import Landing, cli, song
 from musicstream.errors import UserError
 from musicstream.settings import load_settings
-
-
-def cli(
-    *args: str, env: dict | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "musicstream", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=full_env,
-        cwd=cwd,
-    )
 
 
 def seed(landing: Landing) -> None:

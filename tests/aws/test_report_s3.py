@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from conftest import cli
 from musicstream import pipeline
 from musicstream.report import queries
 from musicstream.settings import Settings
@@ -27,17 +26,11 @@ CLOCK = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def _cli(*args: str, settings: Settings | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
+    env = {}
     if settings is not None:  # configured through the environment, as a deployment would be
         env["MUSICSTREAM_AWS_ENDPOINT_URL"] = settings.aws_endpoint_url or ""
         env["MUSICSTREAM_AWS_REGION"] = settings.aws_region or ""
-    return subprocess.run(
-        [sys.executable, "-m", "musicstream", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+    return cli(*args, env=env)
 
 
 def _query(name: str, settings: Settings) -> list[dict[str, str]]:
