@@ -100,6 +100,24 @@ def create_engine(settings: Settings, lake: Lake) -> Engine:
     return engine
 
 
+def date_stream_files(lake: Lake, dates: Sequence[date]) -> list[str]:
+    """Every batch's curated stream files of ``dates``: what a date's KPIs are computed from."""
+    return [
+        path
+        for day in dates
+        for path in lake.files(f"curated/streams/report_date={day.isoformat()}")
+        if path.endswith(".parquet")
+    ]
+
+
+def remove_stale_dates(
+    lake: Lake, table: str, dates: Sequence[date], written: Sequence[date]
+) -> None:
+    """Drop the partitions of ``dates`` a KPI table wrote no rows for: no stale rows stay."""
+    for day in set(dates) - set(written):
+        lake.remove(f"kpis/{table}/report_date={day.isoformat()}", recursive=True)
+
+
 def sql(name: str) -> str:
     """The text of ``sql/<name>.sql``: one definition of each rule and KPI for every engine."""
     return resources.files("musicstream").joinpath(f"sql/{name}.sql").read_text("utf-8")

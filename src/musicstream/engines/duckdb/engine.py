@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from musicstream.datasets import BY_NAME, KPI_TABLES
-from musicstream.engines import BatchContext, FileCounts, FileSpec, sql
+from musicstream.engines import (
+    BatchContext,
+    FileCounts,
+    FileSpec,
+    date_stream_files,
+    remove_stale_dates,
+    sql,
+)
 from musicstream.engines.duckdb.reader import read_raw
 
 if TYPE_CHECKING:
@@ -265,12 +272,7 @@ class DuckDBEngine:
     # -- transform -----------------------------------------------------------------------
 
     def write_kpis(self, dates: Sequence[date]) -> None:
-        rels = [
-            p
-            for d in dates
-            for p in self.lake.files(f"curated/streams/report_date={d.isoformat()}")
-            if p.endswith(".parquet")
-        ]
+        rels = date_stream_files(self.lake, dates)
         n = self.top_n
         self.con.execute(
             "create or replace temp table kpi_params as select "
@@ -286,7 +288,6 @@ class DuckDBEngine:
             written = self._write_partitions(
                 f"select * from {table}", f"kpis/{table}", "data.parquet"
             )
-            for d in set(dates) - set(written):  # a date with no rows left: no stale rows
-                self.lake.remove(f"kpis/{table}/report_date={d.isoformat()}", recursive=True)
+            remove_stale_dates(self.lake, table, dates, written)
         for table in ("plays", *KPI_TABLES):
             self.con.execute(f"drop table {table}")

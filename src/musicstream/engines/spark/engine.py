@@ -18,7 +18,13 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from musicstream.datasets import BY_NAME, KPI_TABLES
-from musicstream.engines import BatchContext, FileCounts, FileSpec
+from musicstream.engines import (
+    BatchContext,
+    FileCounts,
+    FileSpec,
+    date_stream_files,
+    remove_stale_dates,
+)
 from musicstream.engines.spark.reader import read_records
 from musicstream.engines.spark.session import get_session, local_frame, shuffle_partitions
 from musicstream.engines.spark.translate import spark_sql, to_spark
@@ -234,12 +240,7 @@ class SparkEngine:
     # -- transform -----------------------------------------------------------------------
 
     def write_kpis(self, dates: Sequence[date]) -> None:
-        rels = [
-            p
-            for d in dates
-            for p in self.lake.files(f"curated/streams/report_date={d.isoformat()}")
-            if p.endswith(".parquet")
-        ]
+        rels = date_stream_files(self.lake, dates)
         self._size_for(rels)
         if rels:
             base = self.lake.uri("curated/streams")
@@ -260,7 +261,6 @@ class SparkEngine:
         for table in KPI_TABLES:  # in build order: the top_* tables rank their daily table
             frame = self._view(table, self.spark.sql(spark_sql(f"kpis/{table}")), keep=True)
             written = write_partitions(self.lake, frame, f"kpis/{table}", "data.parquet")
-            for d in set(dates) - set(written):  # a date with no rows left: no stale rows
-                self.lake.remove(f"kpis/{table}/report_date={d.isoformat()}", recursive=True)
+            remove_stale_dates(self.lake, table, dates, written)
         for name in ("plays", *KPI_TABLES):
             self._drop(name)
