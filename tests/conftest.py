@@ -177,3 +177,17 @@ def read_curated_streams(lake: Path) -> list[dict[str, Any]]:
         for row in pq.read_table(part).to_pylist():
             rows.append({"report_date": part.parent.name.split("=", 1)[1], **row})
     return rows
+
+
+def land_first(landing: Landing) -> None:
+    """A first batch: two songs, two users, three streams (one of an unknown user)."""
+    landing.songs([song(0, "t1", "pop", 1000, "A;B"), song(1, "t2", "rock", 2000, "B")])
+    landing.users([["u1", "a", 30, "US", ""], ["u2", "b", 30, "FR", ""]])
+    landing.streams(
+        [
+            ["u1", "t1", "2026-01-02 10:00:00", ""],
+            ["u2", "t2", "2026-01-03 10:00:00", 5],
+            ["ghost", "t2", "2026-01-03 11:00:00", 5],
+        ],
+        name="a.csv",
+    )

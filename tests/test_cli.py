@@ -7,26 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Landing, cli, song
+from conftest import Landing, cli, land_first
 from musicstream.errors import UserError
 from musicstream.settings import load_settings
 
 
-def seed(landing: Landing) -> None:
-    landing.songs([song(0, "t1", "pop", 1000, "A;B"), song(1, "t2", "rock", 2000, "B")])
-    landing.users([["u1", "a", 30, "US", ""], ["u2", "b", 30, "FR", ""]])
-    landing.streams(
-        [
-            ["u1", "t1", "2026-01-02 10:00:00", ""],
-            ["u2", "t2", "2026-01-03 10:00:00", 5],
-            ["u9", "t2", "2026-01-03 10:00:00", 5],
-        ]
-    )
-
-
 @pytest.fixture
 def loaded(lake: Path, landing: Landing) -> Path:
-    seed(landing)
+    land_first(landing)
     proc = cli("run", "--lake", str(lake), "--log-format", "json")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
@@ -155,7 +143,7 @@ def test_demo_runs_two_batches_and_shows_kpis(tmp_path: Path) -> None:
 
 def test_text_logs_go_to_stderr(lake: Path, landing: Landing) -> None:
     """stdout carries results only: a warning logged in text format stays on stderr."""
-    seed(landing)
+    land_first(landing)
     # nothing listens on port 9 (discard): the notification fails and is logged as a warning
     proc = cli("run", "--lake", str(lake), env={"MUSICSTREAM_WEBHOOK_URL": "http://127.0.0.1:9/"})
     assert proc.returncode == 0, proc.stderr

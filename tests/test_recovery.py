@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Landing, read_curated_streams, read_quarantine, read_table, song
+from conftest import (
+    Landing,
+    land_first,
+    read_curated_streams,
+    read_quarantine,
+    read_table,
+    song,
+)
 from musicstream import pipeline
 from musicstream.datasets import KPI_TABLES
 from musicstream.errors import LakeLocked
@@ -27,19 +34,6 @@ CLOCK_B = datetime(2026, 2, 2, 12, 0, tzinfo=UTC)
 
 class Crash(Exception):
     """Stands in for a process dying at a step boundary."""
-
-
-def land_a(landing: Landing) -> None:
-    landing.songs([song(0, "t1", "pop", 1000, "A;B"), song(1, "t2", "rock", 2000, "B")])
-    landing.users([["u1", "a", 30, "US", ""], ["u2", "b", 30, "FR", ""]])
-    landing.streams(
-        [
-            ["u1", "t1", "2026-01-02 10:00:00", ""],
-            ["u2", "t2", "2026-01-03 10:00:00", 5],
-            ["ghost", "t2", "2026-01-03 11:00:00", 5],
-        ],
-        name="a.csv",
-    )
 
 
 def land_b(landing: Landing) -> None:
@@ -85,7 +79,7 @@ def snapshot(lake: Path) -> dict:
 
 def two_batches(lake: Path, settings, crash_at: str | None = None) -> None:
     landing = Landing(lake)
-    land_a(landing)
+    land_first(landing)
     pipeline.run(settings, clock=CLOCK_A)
     land_b(landing)
 
@@ -104,7 +98,7 @@ def two_batches(lake: Path, settings, crash_at: str | None = None) -> None:
 def steps_of_batch_b(tmp_path: Path, settings_for) -> list[str]:
     lake = tmp_path / "probe"
     lake.mkdir()
-    land_a(Landing(lake))
+    land_first(Landing(lake))
     pipeline.run(settings_for(lake), clock=CLOCK_A)
     land_b(Landing(lake))
     seen: list[str] = []
@@ -152,7 +146,7 @@ def test_crash_at_step_then_rerun_equals_uninterrupted(
 
 
 def test_second_run_does_not_write_while_lock_is_held(lake: Path, landing: Landing, run) -> None:
-    land_a(landing)
+    land_first(landing)
     before = sorted(lake.rglob("*"))
     with run_lock(Lake(str(lake))):
         with pytest.raises(LakeLocked, match="is locked by pid"):
@@ -166,7 +160,7 @@ def test_second_run_does_not_write_while_lock_is_held(lake: Path, landing: Landi
 
 
 def test_cli_second_run_exits_with_one_clear_line(lake: Path, landing: Landing) -> None:
-    land_a(landing)
+    land_first(landing)
     with run_lock(Lake(str(lake))):
         proc = subprocess.run(
             [sys.executable, "-m", "musicstream", "run", "--lake", str(lake)],
@@ -181,7 +175,7 @@ def test_cli_second_run_exits_with_one_clear_line(lake: Path, landing: Landing) 
 
 
 def test_lock_of_a_dead_process_is_taken_over(lake: Path, landing: Landing, run) -> None:
-    land_a(landing)
+    land_first(landing)
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         capture_output=True,
@@ -202,7 +196,7 @@ def test_lock_of_a_dead_process_is_taken_over(lake: Path, landing: Landing, run)
 
 
 def test_failed_run_releases_the_lock(lake: Path, landing: Landing, settings_for) -> None:
-    land_a(landing)
+    land_first(landing)
 
     def boom(step: str) -> None:
         raise Crash(step)

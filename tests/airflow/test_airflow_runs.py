@@ -22,40 +22,23 @@ import pyarrow.parquet as pq
 import pytest
 from airflow_env import MARKS, clean_env, run_script
 
+from conftest import SONG_HEADER, STREAM_HEADER, USER_HEADER
+from musicstream.datasets import KPI_TABLES
+
 pytestmark = MARKS
 
-KPI_TABLES = (
-    "genre_daily",
-    "top_songs_daily",
-    "top_genres_daily",
-    "track_daily",
-    "country_daily",
-    "top_artists_daily",
-)
 SONGS = [
-    [
-        "",
-        "track_id",
-        "artists",
-        "album_name",
-        "track_name",
-        "popularity",
-        "duration_ms",
-        "explicit",
-        "danceability",
-        "track_genre",
-    ],
+    SONG_HEADER,
     [0, "t1", "A;B", "X", "One", 50, 1000, "False", 0.5, "pop"],
     [1, "t2", "B", "X", "Two", 60, 2000, "True", 0.5, "rock"],
     [2, "t3", "C", "Y", "Three", 70, 3000, "False", 0.5, "jazz"],
 ]
 USERS = [
-    ["user_id", "user_name", "user_age", "user_country", "created_at"],
+    USER_HEADER,
     ["u1", "a", 30, "US", ""],
     ["u2", "b", 40, "FR", "2026-01-01"],
     ["u3", "c", 25, "", ""],
 ]
-STREAM_HEADER = ["user_id", "track_id", "listen_time", "ms_played"]
 
 
 def write_csv(path: Path, rows: list[list[Any]]) -> None:

@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from conftest import Landing, song
+from conftest import Landing, land_first, song
 from musicstream.engines.spark import glue, submit
 
 from .parity import differences, snapshot
-from .test_parity import land_first
 
 
 @pytest.fixture(autouse=True)

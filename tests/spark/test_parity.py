@@ -6,7 +6,7 @@ import gzip
 from datetime import timedelta
 from pathlib import Path
 
-from conftest import STREAM_HEADER, Landing, song
+from conftest import STREAM_HEADER, Landing, land_first, song
 
 from .conftest import CLOCK
 from .parity import assert_same
@@ -109,19 +109,6 @@ def test_every_rule_and_odd_csv_same_on_both_engines(
     assert {"malformed_row", "missing_columns", "duplicate_event", "unknown_user"} <= reasons
     lines = {(r["source_file"], r["line"]) for r in shot["quarantine/streams"]}
     assert ("landing/streams/unterminated.csv", 3) in lines  # swallows the rest of the file
-
-
-def land_first(landing: Landing) -> None:
-    landing.songs([song(0, "t1", "pop", 1000, "A;B"), song(1, "t2", "rock", 2000, "B")])
-    landing.users([["u1", "a", 30, "US", ""], ["u2", "b", 30, "FR", ""]])
-    landing.streams(
-        [
-            ["u1", "t1", "2026-01-02 10:00:00", ""],
-            ["u2", "t2", "2026-01-03 10:00:00", 5],
-            ["ghost", "t2", "2026-01-03 11:00:00", 5],
-        ],
-        name="a.csv",
-    )
 
 
 def land_second(landing: Landing) -> None:
