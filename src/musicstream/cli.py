@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +33,14 @@ LogFormat = Annotated[str | None, typer.Option("--log-format", help="text or jso
 Day = Annotated[str | None, typer.Option(help="A date, YYYY-MM-DD.")]
 
 
+class Output(StrEnum):
+    """How ``kpis`` prints its rows."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
 def _settings(config: Path | None = None, log_format: str | None = None, **flags: Any) -> Settings:
     settings = load_settings(config, log_format=log_format, **flags)
     setup_logging(settings.log_format)
@@ -47,6 +56,31 @@ def _date(value: str | None, name: str) -> date | None:
         raise UserError(f"{name} must be a date like 2026-01-31, not {value!r}") from None
 
 
+def _range(date_from: str, date_to: str) -> tuple[date, date]:
+    """``--from``/``--to`` as dates; an empty range is a mistake, not zero dates."""
+    start, end = _date(date_from, "--from"), _date(date_to, "--to")
+    assert start is not None and end is not None
+    if start > end:
+        raise UserError(f"--from {start} is after --to {end}")
+    return start, end
+
+
+def _writable_lake(settings: Settings) -> None:
+    """Before a command that writes: the lake exists, is a folder, and may be written."""
+    from musicstream.lake import open_lake
+
+    open_lake(settings.lake, settings.aws_endpoint_url, settings.aws_region).require_writable()
+
+
+def _folder(path: Path, option: str) -> None:
+    """A folder to create or fill: neither it nor a parent of it may be a file."""
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise UserError(f"{option} {path}: {p} is a file, not a folder")
+            return
+
+
 @app.command()
 def run(
     lake: Lake = None,
@@ -60,9 +94,36 @@ def run(
     from musicstream import console, pipeline
 
     settings = _settings(config, log_format, lake=lake, engine=engine, store=store, threads=threads)
+    _writable_lake(settings)
     with console.step_progress(settings.progress and settings.log_format == "text", "run") as step:
         summary = pipeline.run(settings, on_step=step)
     _emit(settings, summary, console.print_run_summary)
+
+
+@app.command()
+def replay(
+    reason: Annotated[
+        list[str], typer.Option("--reason", help="unknown_track and/or unknown_user (repeat).")
+    ],
+    batch: Annotated[
+        list[str] | None, typer.Option("--batch", help="Only this batch's quarantine (repeat).")
+    ] = None,
+    lake: Lake = None,
+    engine: Engine = None,
+    store: StoreName = None,
+    config: Config = None,
+    log_format: LogFormat = None,
+) -> None:
+    """Re-validate streams quarantined for a song or user that arrived later, as a new batch."""
+    from musicstream import console
+    from musicstream import replay as replay_mod
+
+    settings = _settings(config, log_format, lake=lake, engine=engine, store=store)
+    _writable_lake(settings)
+    progress = settings.progress and settings.log_format == "text"
+    with console.step_progress(progress, "replay") as step:
+        report = replay_mod.replay(settings, reason, batch, on_step=step)
+    _emit(settings, report, replay_mod.render)
 
 
 @app.command()
@@ -79,8 +140,8 @@ def backfill(
     from musicstream import console, pipeline
 
     settings = _settings(config, log_format, lake=lake, engine=engine, store=store)
-    start, end = _date(date_from, "--from"), _date(date_to, "--to")
-    assert start is not None and end is not None
+    start, end = _range(date_from, date_to)
+    _writable_lake(settings)
     dates = pipeline.backfill(settings, start, end)
     console.console.print(f"Recomputed {len(dates)} date(s) between {start} and {end}.")
 
@@ -98,6 +159,7 @@ def stage(
     from musicstream import stages
 
     settings = _settings(config, None, lake=lake, engine=engine, store=store, progress=False)
+    _writable_lake(settings)
     typer.echo(json.dumps(stages.run_stage(name, settings, batch_id), default=str))
 
 
@@ -123,7 +185,9 @@ def kpis(
     store: StoreName = None,
     config: Config = None,
     log_format: LogFormat = None,
-    output: Annotated[str, typer.Option("--format", help="table, json or csv")] = "table",
+    output: Annotated[
+        Output, typer.Option("--format", help="How to print the rows.")
+    ] = Output.table,
 ) -> None:
     """Read KPIs from the serving store (a key lookup or a key-range query, never a scan)."""
     from musicstream import console
@@ -139,12 +203,12 @@ def kpis(
         track,
     )
     query.check()
-    kv = create_store(settings)
+    kv = create_store(settings, read_only=True)
     try:
         rows = kv.query(query)
     finally:
         kv.close()
-    console.print_rows(table, rows, output)
+    console.print_rows(table, rows, output.value)
 
 
 @app.command("validate")
@@ -182,6 +246,7 @@ def generate(
     setup_logging("text")
     first = _date(start, "--start")
     assert first is not None
+    _folder(out, "--out")
     summary = gen(
         out,
         streams=streams,
@@ -204,6 +269,7 @@ def demo(
     from musicstream import demo as demo_mod
 
     setup_logging("text")
+    _folder(lake, "--lake")
     demo_mod.run_demo(lake)
 
 
@@ -214,10 +280,28 @@ def unlock(lake: Lake = None, config: Config = None) -> None:
     from musicstream.state import LOCK, read_lock
 
     settings = _settings(config, None, lake=lake)
+    _writable_lake(settings)
     target = lake_for(settings)
     holder = read_lock(target)
     target.remove(LOCK)
     typer.echo(f"removed lock {holder}" if holder else "no lock was held")
+
+
+@app.command()
+def repair(
+    lake: Lake = None,
+    engine: Engine = None,
+    store: StoreName = None,
+    config: Config = None,
+    log_format: LogFormat = None,
+) -> None:
+    """Set damaged ledger files aside and make the lake consistent again (see `status`)."""
+    from musicstream import repair as repair_mod
+
+    settings = _settings(config, log_format, lake=lake, engine=engine, store=store)
+    _writable_lake(settings)
+    report = repair_mod.repair(settings)
+    _emit(settings, report, repair_mod.render)
 
 
 @store_app.command("init")
@@ -251,6 +335,18 @@ def _register_extensions() -> None:
     register(app)
 
 
+def _usage_error(exc: Any) -> None:
+    """A click usage error (bad option, bad value, missing argument) as one line."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # the help text itself (as typer checks it)
+        exc.show()
+    else:
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        message = " ".join(exc.format_message().split())
+        print(f"error: {message}{hint}", file=sys.stderr)
+    sys.exit(exc.exit_code)
+
+
 def main() -> None:
     """Entry point: user mistakes become one clear line and exit code 2."""
     _register_extensions()
@@ -262,9 +358,8 @@ def main() -> None:
     except (typer.Exit, typer.Abort) as exc:
         sys.exit(getattr(exc, "exit_code", 1))
     except Exception as exc:
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # click's usage errors
-            exc.show()
-            sys.exit(exc.exit_code)
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click's errors
+            _usage_error(exc)
         logging.getLogger("musicstream").exception("run failed")
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(1)

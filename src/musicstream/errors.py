@@ -11,3 +11,11 @@ class LakeLocked(UserError):
 
 class QualityGateFailed(UserError):
     """A batch quarantined more than ``max_bad_ratio`` of a dataset's rows and was rejected."""
+
+
+class LedgerDamaged(UserError):
+    """A batch manifest in the lake's ledger cannot be read; ``musicstream repair`` fixes it."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path  # lake-relative, e.g. ``_state/batches/<batch_id>.json``

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from musicstream import replay
 from musicstream.pipeline import curated_dates, lake_for
 from musicstream.settings import Settings
 from musicstream.state import Ledger, read_lock
 
 
 def collect(settings: Settings) -> dict[str, Any]:
+    """The ledger's report; damaged manifests are listed, not fatal (status is for diagnosis)."""
     lake = lake_for(settings)
-    batches = Ledger(lake).batches()
+    batches, damaged = Ledger(lake).scan()
     quality: dict[str, dict[str, int]] = {}
     for batch in batches:
         for q in batch.quality:
@@ -40,6 +42,8 @@ def collect(settings: Settings) -> dict[str, Any]:
             "last": dates[-1] if dates else None,
         },
         "quality": quality,
+        "replays": replay.summaries(lake, batches),
+        "damaged": [{"file": d.path, "error": str(d)} for d in damaged],
     }
 
 
@@ -47,6 +51,8 @@ def render(report: dict[str, Any]) -> None:
     from musicstream.console import console, rows_table
 
     console.print(f"Lake {report['lake']}")
+    for damaged in report["damaged"]:  # one unwrapped line each: a path to copy
+        console.print(damaged["error"], style="red", markup=False, highlight=False, soft_wrap=True)
     if report["lock"]:
         lock = report["lock"]
         console.print(
@@ -61,3 +67,5 @@ def render(report: dict[str, Any]) -> None:
         for r, n in sorted(reasons.items())
     ]
     console.print(rows_table("Data quality (all batches)", rows))
+    if report["replays"]:
+        console.print(rows_table("Replays", report["replays"], replay.COLUMNS))

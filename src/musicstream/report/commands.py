@@ -128,14 +128,43 @@ def report(
     date_from: From = None,
     date_to: To = None,
     out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
-    png: Annotated[Path | None, typer.Option(help="Also write PNG charts here.")] = None,
+    png: Annotated[
+        Path | None,
+        typer.Option(help="Also write the PNG charts (one per chart) into this folder."),
+    ] = None,
 ) -> None:
     """Write the self-contained HTML listening report (and optionally PNG charts)."""
     with _user_errors():
         from musicstream.report.build import write_report
 
+        _check_outputs(out, png)
         path = write_report(_lake(lake), out, _day(date_from), _day(date_to), png)
     typer.echo(str(path))
+
+
+def _check_outputs(out: Path, png: Path | None) -> None:
+    """Refuse a wrong kind of output path before anything is read or written.
+
+    ``--png`` is a folder: the report has six charts, so a single file path cannot take them.
+    """
+    from musicstream.report.lakeio import ReportError
+
+    if out.is_dir():
+        raise ReportError(f"--out {out} is a folder: give the HTML file to write")
+    if png is not None and png.exists() and not png.is_dir():
+        raise ReportError(f"--png {png} is a file: give a folder for the chart PNGs")
+    for folder in (out.parent, png):
+        blocked = _file_in_the_way(folder) if folder is not None else None
+        if blocked is not None:
+            raise ReportError(f"cannot create folder {folder}: {blocked} is a file")
+
+
+def _file_in_the_way(folder: Path) -> Path | None:
+    """The nearest existing path at or above ``folder`` when it is not a folder."""
+    for p in (folder, *folder.parents):
+        if p.exists():
+            return None if p.is_dir() else p
+    return None
 
 
 def register(app: typer.Typer) -> None:

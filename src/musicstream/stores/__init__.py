@@ -37,6 +37,8 @@ class KpiQuery:
             raise UserError("give --date, or --from/--to with --genre or --track")
         if self.date is not None and ranged:
             raise UserError("give either --date or --from/--to, not both")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise UserError(f"--from {self.date_from} is after --to {self.date_to}")
         if ranged and not (
             (self.table == "genre_daily" and self.genre)
             or (self.table == "track_daily" and self.track)
@@ -76,7 +78,12 @@ STORES: dict[str, str] = {
 }
 
 
-def create_store(settings: Settings) -> Store:
+def create_store(settings: Settings, read_only: bool = False) -> Store:
+    """The store named in settings; ``read_only`` for commands that only read it.
+
+    A read-only open never creates the store (nor the lake it lives in). A store class that
+    creates nothing when opened (DynamoDB: tables are made by ``init``) needs no such path.
+    """
     try:
         module_name, cls_name = STORES[settings.store].split(":")
     except KeyError:
@@ -90,5 +97,6 @@ def create_store(settings: Settings) -> Store:
             f"store {settings.store!r} needs an extra: pip install 'musicstream[aws]' "
             f"({exc.name} is missing)"
         ) from None
-    store: Store = getattr(module, cls_name)(settings)
+    cls = getattr(module, cls_name)
+    store: Store = getattr(cls, "open_read_only", cls)(settings) if read_only else cls(settings)
     return store

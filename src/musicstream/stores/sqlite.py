@@ -11,6 +11,7 @@ secondary date index. One track over a date range is then a primary-key seek per
 from __future__ import annotations
 
 import itertools
+import os
 import sqlite3
 from collections.abc import Mapping
 from datetime import date
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from musicstream.datasets import KPI_COLUMNS, KPI_KEYS
 from musicstream.errors import UserError
+from musicstream.lake import open_lake
 from musicstream.stores import KpiQuery, Row
 
 if TYPE_CHECKING:
@@ -34,9 +36,17 @@ _INDEXES = {"genre_daily": ("genre", "report_date")}
 def default_path(settings: Settings) -> str:
     if settings.store_path:
         return settings.store_path
-    if "://" in settings.lake and not settings.lake.startswith("file://"):
+    folder = _lake_folder(settings)
+    if folder is None:
         return "musicstream-kpis.sqlite"
-    return str(Path(settings.lake.removeprefix("file://")) / "_state" / "kpis.sqlite")
+    return str(Path(folder) / "_state" / "kpis.sqlite")
+
+
+def _lake_folder(settings: Settings) -> str | None:
+    """The local lake the store file lives in by default; None when it lives elsewhere."""
+    if settings.store_path or ("://" in settings.lake and not settings.lake.startswith("file://")):
+        return None
+    return settings.lake.removeprefix("file://")
 
 
 def _primary_key(table: str) -> tuple[str, ...]:
@@ -48,19 +58,18 @@ def _primary_key(table: str) -> tuple[str, ...]:
 class SQLiteStore:
     """KPIs in one SQLite file; each date is replaced in a single transaction."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, read_only: bool = False) -> None:
         self.path = default_path(settings)
-        try:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self.con = sqlite3.connect(self.path, timeout=60)
-            # Before the first table (a no-op on an existing file): 64 KiB pages made
-            # loading 1.6M track_daily rows ~10% cheaper than the default 4 KiB.
-            self.con.execute("pragma page_size = 65536")
-            self.con.execute("pragma journal_mode = wal")
-        except (OSError, sqlite3.Error) as exc:
-            raise UserError(f"cannot open SQLite store {self.path}: {exc}") from None
+        if _lake_folder(settings) is not None:
+            open_lake(settings.lake).require()  # opening the store must not create a lake
+        self.con = _connect_read_only(self.path) if read_only else _connect(self.path)
         self.con.execute("pragma synchronous = normal")
         self.con.execute("pragma cache_size = -262144")  # 256 MiB of page cache
+
+    @classmethod
+    def open_read_only(cls, settings: Settings) -> SQLiteStore:
+        """For commands that only read (``kpis``): a missing store is an error, not created."""
+        return cls(settings, read_only=True)
 
     def close(self) -> None:
         self.con.close()
@@ -106,6 +115,35 @@ class SQLiteStore:
         cur = self.con.execute(*statement(q))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    """Open the store for loading, creating its file (and folder) when there is none."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(path, timeout=60)
+        # Before the first table (a no-op on an existing file): 64 KiB pages made
+        # loading 1.6M track_daily rows ~10% cheaper than the default 4 KiB.
+        con.execute("pragma page_size = 65536")
+        con.execute("pragma journal_mode = wal")
+    except (OSError, sqlite3.Error) as exc:
+        raise UserError(f"cannot open SQLite store {path}: {exc}") from None
+    return con
+
+
+def _connect_read_only(path: str) -> sqlite3.Connection:
+    """Open an existing, initialised store read-only (``mode=ro``): reading creates nothing."""
+    if not os.path.isfile(path):
+        raise UserError(f"no KPIs loaded yet: {path} does not exist; run `musicstream run` first")
+    try:
+        con = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        ready = con.execute("select 1 from sqlite_master where name = 'loaded_dates'").fetchone()
+    except sqlite3.Error as exc:
+        raise UserError(f"cannot open SQLite store {path}: {exc}") from None
+    if ready is None:
+        con.close()
+        raise UserError(f"no KPIs loaded yet in {path}: run `musicstream run` first")
+    return con
 
 
 def statement(q: KpiQuery) -> tuple[str, list[str]]:
