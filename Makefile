@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint typecheck fmt bench bench-smoke airflow clean setup setup-dev
+.PHONY: demo test lint typecheck fmt fuzz bench bench-smoke airflow clean setup setup-dev
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -38,6 +38,12 @@ lint: setup-dev
 fmt: setup-dev
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
+
+# The byte-level fuzz test of landing files with many more examples than `make test` runs
+# (FUZZ_EXAMPLES, default 2000: about 40 minutes on 2 cores).
+FUZZ_EXAMPLES ?= 2000
+fuzz: setup-dev
+	MUSICSTREAM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -p no:cacheprovider
 
 # A real local Airflow (UI on http://localhost:8080, login printed at start) running dags/
 # against ./lake (or $MUSICSTREAM_LAKE); state in .airflow/.

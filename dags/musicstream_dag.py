@@ -76,7 +76,9 @@ def musicstream() -> None:
     def wait_for_landing(params: dict[str, Any]) -> bool:
         from musicstream import ingest, stages
 
-        return bool(ingest.landing_files(stages.lake_for(_settings(params))))
+        settings = _settings(params)
+        settled, _ = ingest.landing_files(stages.lake_for(settings), settings.settle_s)
+        return bool(settled)
 
     @task(task_id="plan", execution_timeout=T["plan"])
     def plan(params: dict[str, Any]) -> dict[str, Any]:

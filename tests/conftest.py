@@ -18,6 +18,10 @@ import pytest
 from musicstream import pipeline
 from musicstream.settings import Settings, load_settings
 
+# Tests land whole files right before they run: nothing is in flight unless a test says so
+# (tests of settling set settle_s themselves). Subprocesses inherit it.
+os.environ.setdefault("MUSICSTREAM_SETTLE_S", "0")
+
 SONG_HEADER = [
     "",
     "track_id",

@@ -60,6 +60,9 @@ def snapshot(lake: Path) -> dict:
     ]
     for m in manifests:
         m.pop("duration_s")
+        for f in m["files"]:  # when and where a file was staged differs from run to run
+            for volatile in ("landed", "version", "staged"):
+                f.pop(volatile)
     return {
         "kpis": {t: sorted(map(repr, read_table(lake, t))) for t in KPI_TABLES},
         "quality": sorted(map(repr, read_table(lake, "batch_quality"))),

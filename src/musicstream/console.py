@@ -68,6 +68,11 @@ def print_run_summary(summary: dict[str, Any]) -> None:
             }
         )
     console.print(rows_table("Rows", rows))
+    whole = summary.get("files_quarantined", [])
+    if whole:
+        console.print(rows_table("Files quarantined whole", whole))
+    for path in summary.get("files_left_in_landing", []):
+        console.print(f"[yellow]{path} changed after planning: left in landing for the next run[/]")
     if summary["dates"]:
         console.print(f"Dates: {summary['dates'][0]} … {summary['dates'][-1]}")
 

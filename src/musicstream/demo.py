@@ -30,7 +30,8 @@ def run_demo(lake: Path) -> None:
     from musicstream.generate import generate, generate_increment
 
     fresh_lake(lake)
-    settings = load_settings(lake=str(lake), progress=False)
+    # The demo lands its own files, whole, just before each run: nothing is in flight.
+    settings = load_settings(lake=str(lake), progress=False, settle_s=0)
     first = lake / "_state" / "demo-batch-1"
     console.rule("Batch 1: a week of listening, with some bad rows and files")
     generate(

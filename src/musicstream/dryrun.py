@@ -7,7 +7,6 @@ scratch lake that is thrown away afterwards.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,9 +14,9 @@ from typing import Any
 
 import duckdb
 
-from musicstream import validate
+from musicstream import ingest, validate
 from musicstream.datasets import BY_NAME, DATASETS
-from musicstream.engines import BatchContext, create_engine
+from musicstream.engines import BatchContext, FileCounts, create_engine
 from musicstream.errors import UserError
 from musicstream.lake import Lake, open_lake
 from musicstream.settings import Settings
@@ -27,88 +26,145 @@ SAMPLE = 5
 
 
 def input_files(path: Path, dataset: str | None) -> list[tuple[str, Path]]:
-    """(dataset, file) pairs: a single CSV, a dataset folder, or a landing-style folder."""
-    if not path.exists():
+    """(dataset, file) pairs: a single CSV, a dataset folder, or a landing-style folder.
+
+    A folder is searched below, sub-folders too (even one named like ``x.csv``); a path that
+    is not a readable file is named in one line rather than failing the dry run half way.
+    """
+    if not path.exists() and not path.is_symlink():
         raise UserError(f"no such file or folder: {path}")
     if dataset is not None and dataset not in BY_NAME:
         raise UserError(f"unknown dataset {dataset!r}; one of songs, users, streams")
-    if path.is_file():
+    if not path.is_dir():
+        files = _csvs(path)
         name = dataset or path.parent.name
         if name not in BY_NAME:
             raise UserError(f"cannot tell the dataset of {path}: pass --dataset")
-        return [(name, path)]
-    if dataset is not None or path.name in BY_NAME:
-        return [(dataset or path.name, p) for p in _csvs(path)]
-    found = [(d.name, p) for d in DATASETS for p in _csvs(path / d.name)]
-    if not found:
-        raise UserError(f"no CSV files under {path} (expected songs/, users/, streams/ folders)")
-    return found
+        return [(name, p) for p in files]
+    named = dataset is not None or path.name in BY_NAME
+    if named:
+        found = [(dataset or path.name, p) for p in _csvs(path)]
+    else:
+        folders = [d.name for d in DATASETS if (path / d.name).is_dir()]
+        found = [(name, p) for name in folders for p in _csvs(path / name)]
+    if found:
+        return found
+    if not named and _csvs(path):
+        raise UserError(f"cannot tell the dataset of the files in {path}: pass --dataset")
+    hint = "" if named else " (expected songs/, users/, streams/ folders)"
+    raise UserError(f"no CSV files under {path}{hint}")
 
 
-def _csvs(folder: Path) -> list[Path]:
-    if not folder.is_dir():
+def _csvs(path: Path) -> list[Path]:
+    """The input files at ``path``: itself, or every file below a folder that a run would
+    take from landing (temporary names left out; a ``.zip`` is kept, to be reported).
+
+    A file named directly must be a regular file this process can read; files found in a
+    folder are reported as a run would report them (``unreadable_file`` and so on).
+    """
+    if path.is_dir():
+        return sorted(
+            p
+            for p in path.rglob("*")
+            if not p.is_dir() and not _ignored(p.relative_to(path))
+        )
+    if not (path.exists() or path.is_symlink()):
         return []
-    return sorted(p for p in folder.rglob("*") if p.name.lower().endswith((".csv", ".csv.gz")))
+    if not path.exists():
+        raise UserError(f"{path} is a dangling symbolic link")
+    if not path.is_file():
+        raise UserError(f"{path} is not a regular file (a fifo, socket or device?)")
+    if not os.access(path, os.R_OK):
+        raise UserError(f"cannot read {path}: permission denied")
+    return [path]
+
+
+def _ignored(rel: Path) -> bool:
+    return ingest.ignored("landing/x/" + rel.as_posix())
 
 
 def dry_run(settings: Settings, path: Path, dataset: str | None) -> dict[str, Any]:
+    """Validate ``path``'s files as a run would, against the lake, writing nothing to it."""
     files = input_files(path, dataset)
     with tempfile.TemporaryDirectory(prefix="musicstream-validate-") as tmp:
         scratch = Lake(tmp)
-        dims_from = _copy_dimensions(settings, tmp)
-        entries = _link_inputs(tmp, files)
+        dims_from = _mirror_lake(settings, tmp)
+        entries = _plan_inputs(scratch, files)
         ctx = BatchContext(
             "dry-run", datetime.now(UTC).replace(microsecond=0), settings.future_tolerance_s
         )
         engine = create_engine(settings, scratch)
         report: dict[str, Any] = {"dimensions_from": dims_from, "files": [], "samples": {}}
         try:
-            for ds in DATASETS:
-                mine = [e for e in entries if e.dataset == ds.name]
-                if not mine:
-                    continue
-                counts = validate.validate_dataset(engine, scratch, ds.name, mine, ctx)
-                for entry, c in zip(mine, counts, strict=True):
-                    report["files"].append(
-                        {
-                            "dataset": ds.name,
-                            "file": str(files[entries.index(entry)][1]),
-                            "read": c.rows_read,
-                            "kept": c.rows_kept,
-                            "quarantined": c.rows_quarantined,
-                            "reasons": c.reasons,
-                        }
+            with scratch.staging() as folder:
+                for ds in DATASETS:
+                    mine = sorted(
+                        (e for e in entries if e.dataset == ds.name),
+                        key=lambda e: (e.landed, e.path),
                     )
-                if ds.is_dimension:
-                    engine.curate_dimension(ds.name)
-                report["samples"][ds.name] = _samples(tmp, ds.name)
+                    if not mine:
+                        continue
+                    counts = validate.validate_dataset(
+                        engine, scratch, ds.name, mine, ctx, folder, settings.input_encoding
+                    )
+                    report["files"] += [
+                        _file_row(entry, files[entries.index(entry)][1], c)
+                        for entry, c in zip(mine, counts, strict=True)
+                    ]
+                    if ds.is_dimension:
+                        engine.curate_dimension(ds.name)
+                    report["samples"][ds.name] = _samples(tmp, ds.name)
         finally:
             engine.close()
     return report
 
 
-def _copy_dimensions(settings: Settings, tmp: str) -> str | None:
+def _file_row(entry: FileEntry, source: Path, counts: FileCounts) -> dict[str, Any]:
+    row = {
+        "dataset": entry.dataset,
+        "file": str(source),
+        "read": counts.rows_read,
+        "kept": counts.rows_kept,
+        "quarantined": counts.rows_quarantined,
+        "reasons": counts.reasons,
+        "file_reason": f"{entry.reason}: {entry.detail}" if entry.detail else entry.reason or "",
+    }
+    return row
+
+
+def _mirror_lake(settings: Settings, tmp: str) -> str | None:
+    """What a run validates against: the curated dimensions (copied, since validation
+    upserts them) and, on a local lake, its curated streams (linked, read only: they find
+    the events a run would quarantine as ``duplicate_event``)."""
     try:
         lake = open_lake(settings.lake, settings.aws_endpoint_url, settings.aws_region)
+        if not lake.exists("curated"):
+            return None
     except Exception:
         return None
-    copied = False
     for dim in ("songs", "users"):
         rel = f"curated/{dim}/{dim}.parquet"
         if lake.exists(rel):
             os.makedirs(f"{tmp}/curated/{dim}", exist_ok=True)
             lake.fs.get_file(lake.path(rel), f"{tmp}/{rel}")
-            copied = True
-    return lake.url if copied else None
+    if lake.is_local and lake.exists("curated/streams"):
+        os.symlink(lake.path("curated/streams"), f"{tmp}/curated/streams")
+    return lake.url
 
 
-def _link_inputs(tmp: str, files: list[tuple[str, Path]]) -> list[FileEntry]:
+def _plan_inputs(scratch: Lake, files: list[tuple[str, Path]]) -> list[FileEntry]:
+    """Plan the inputs in the scratch lake as a run plans landing files (same admission)."""
     entries = []
     for i, (ds, src) in enumerate(files):
         rel = f"landing/{ds}/{i:05d}-{src.name}"
-        os.makedirs(f"{tmp}/landing/{ds}", exist_ok=True)
-        shutil.copyfile(src, f"{tmp}/{rel}")
-        entries.append(FileEntry(ds, rel, "", src.stat().st_size))
+        os.makedirs(f"{scratch.root}/landing/{ds}", exist_ok=True)
+        # a link: planning copies what it points to, and sees its mtime (the landing order)
+        os.symlink(src.absolute(), f"{scratch.root}/{rel}")
+        listed = [f for f in scratch.listing(f"landing/{ds}") if f.path == rel]
+        entry = ingest.plan_file(scratch, listed[0])
+        if entry is None:
+            raise UserError(f"{src} changed while it was read; try again")
+        entries.append(entry)
     return entries
 
 

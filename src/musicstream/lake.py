@@ -12,9 +12,11 @@ import json
 import os
 import posixpath
 import shutil
+import stat
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import fsspec
@@ -54,7 +56,7 @@ class Lake:
         return posixpath.relpath(path, self.root)
 
     def require(self) -> None:
-        """Fail with one clear line when the lake does not exist.
+        """Fail with one clear line when the lake does not exist, or is a file.
 
         An object store has no empty folders: a prefix in an existing bucket is a new lake.
         """
@@ -62,7 +64,23 @@ class Lake:
             return
         if not self.is_local and self.fs.exists(self.root.split("/", 1)[0]):
             return
+        if self.is_local and os.path.exists(self.root):
+            raise UserError(f"lake {self.url} is a file, not a lake folder")
         raise UserError(f"lake not found: {self.url} (create it, or run `musicstream demo`)")
+
+    def require_writable(self) -> None:
+        """:meth:`require`, and for a local lake that this process may write its state there.
+
+        Checked before a run takes the lock, so a read-only lake (permissions, a read-only
+        mount) is one clear line instead of a failure half way through a batch.
+        """
+        self.require()
+        if not self.is_local:
+            return  # S3 permissions show only on the first write
+        for rel in ("", "_state", "_state/batches"):
+            path = self.path(rel)
+            if os.path.isdir(path) and not os.access(path, os.W_OK | os.X_OK):
+                raise UserError(f"lake {self.url} is not writable ({path}): check its permissions")
 
     def exists(self, rel: str) -> bool:
         return bool(self.fs.exists(self.path(rel)))
@@ -173,6 +191,69 @@ class Lake:
             raise OSError(f"archive copy of {src} is incomplete; source kept")
         self.fs.rm(src_path)
 
+    def listing(self, rel: str) -> list[Listed]:
+        """Files below ``rel`` with what planning needs to know of each, sorted by path.
+
+        A dangling link or an unreadable file is listed too (its reading fails later, as
+        that file's own problem); a folder named like a file is not a file.
+        """
+        base = self.path(rel)
+        if not self.fs.isdir(base):
+            return []
+        found = self.fs.find(base, withdirs=False, detail=True)
+        listed = []
+        for path, info in found.items():
+            if self.is_local:
+                st = _local_stat(path)
+                if st is None:
+                    continue  # gone since the listing
+                size, mtime, version = st.st_size, st.st_mtime, _local_version(st)
+            else:
+                size, mtime, version = int(info.get("size") or 0), _mtime(info), _version(info)
+            listed.append(Listed(self.relative(path), size, mtime, version))
+        return sorted(listed, key=lambda f: f.path)
+
+    def version(self, rel: str) -> str | None:
+        """What changes whenever ``rel``'s content may have: None when it is gone."""
+        if self.is_local:
+            st = _local_stat(self.path(rel))
+            return None if st is None else _local_version(st)
+        try:
+            return _version(self.fs.info(self.path(rel)))
+        except FileNotFoundError:
+            return None
+
+    def stage(self, rel: str, staged: str) -> tuple[str, int, str | None] | None:
+        """Copy ``rel`` to ``staged`` (same local lake): the copy's SHA-256, size, and the
+        version of ``rel`` it was copied from.
+
+        The copy is what the batch processes, whatever happens to ``rel`` afterwards. None
+        when ``rel`` changed while it was copied: it is still being written.
+        """
+        if not stat.S_ISREG(os.stat(self.path(rel)).st_mode):  # a pipe would block forever
+            raise OSError(f"{rel} is not a regular file")
+        before = self.version(rel)
+        digest, size = hashlib.sha256(), 0
+        tmp = self.path(f"{staged}.part")
+        self.makedirs(posixpath.dirname(staged))
+        with open(self.path(rel), "rb") as src, open(tmp, "wb") as out:
+            while chunk := src.read(_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        if self.version(rel) != before:
+            os.remove(tmp)
+            return None
+        os.replace(tmp, self.path(staged))
+        return digest.hexdigest(), size, before
+
+    def rename(self, src: str, dst: str) -> None:
+        """Move ``src`` to ``dst`` within a local lake, atomically; done if already moved."""
+        if not os.path.lexists(self.path(src)) and os.path.lexists(self.path(dst)):
+            return
+        self.makedirs(posixpath.dirname(dst))
+        os.replace(self.path(src), self.path(dst))
+
     def create_exclusive(self, rel: str, data: bytes) -> bool:
         """Create ``rel`` only if it does not exist; False when it already does."""
         self.makedirs(posixpath.dirname(rel))
@@ -185,6 +266,52 @@ class Lake:
                 fh.write(data)
             return True
         return _create_exclusive_remote(self, rel, data)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A file found in the lake: path, size, modification time, and version."""
+
+    path: str
+    size: int
+    mtime: float  # seconds since the epoch: when it landed (local mtime, S3 LastModified)
+    version: str | None  # local: size, mtime and inode; S3: the ETag (and version id)
+
+
+def _mtime(info: dict[str, Any]) -> float:
+    value: Any = info.get("mtime", info.get("LastModified"))
+    if hasattr(value, "timestamp"):
+        return float(value.timestamp())
+    return float(value or 0.0)
+
+
+def _version(info: dict[str, Any]) -> str | None:
+    """An object's ETag (and version id, in a versioned bucket)."""
+    return ":".join(str(info[k]).strip('"') for k in ("ETag", "VersionId") if info.get(k)) or None
+
+
+def _local_stat(path: str) -> os.stat_result | None:
+    """The file's stat, or its link's when the link dangles; None when neither exists."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        try:
+            return os.lstat(path)
+        except FileNotFoundError:
+            return None
+
+
+def _local_version(st: os.stat_result) -> str:
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one short line, for a quarantine entry or a message."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else ""
+    if not isinstance(exc, OSError) or not text:
+        text = f"{type(exc).__name__}: {text}".rstrip(": ")
+    return text[:300]
 
 
 def _create_exclusive_remote(lake: Lake, rel: str, data: bytes) -> bool:

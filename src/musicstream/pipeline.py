@@ -35,7 +35,7 @@ def run(
     done: list[Batch] = []
     in_flight: list[Batch] = []  # the batch a failure interrupts: the failure summary names it
     try:
-        with run_lock(lake, settings.lock_timeout_s):
+        with run_lock(lake, settings.lock_timeout_s, lease_s=settings.lock_lease_s):
             work = Work(settings, lake, on_step)
             for batch in work.unfinished():  # an interrupted run's
                 in_flight[:] = [batch]
@@ -77,7 +77,7 @@ def backfill(
 ) -> list[date]:
     """Recompute and reload every date in the range that has curated streams."""
     lake = lake_for(settings)
-    with run_lock(lake, settings.lock_timeout_s):
+    with run_lock(lake, settings.lock_timeout_s, lease_s=settings.lock_lease_s):
         dates = [d for d in curated_dates(lake) if date_from <= d <= date_to]
         engine = create_engine(settings, lake)
         try:

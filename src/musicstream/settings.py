@@ -41,7 +41,13 @@ class Settings(BaseSettings):
     spark_master: str | None = None  # Spark engine; default: the launcher's, else local[*]
     top_n: TopN = Field(default_factory=TopN)
     lock_timeout_s: float = Field(default=0.0, ge=0)
+    # A lock its holder stopped renewing (host died, process frozen) lapses after this long.
+    lock_lease_s: float = Field(default=120.0, ge=1)
     future_tolerance_s: int = Field(default=3600, ge=0)
+    # Files in flight (SPEC §2): a landing file is taken once unchanged for this long.
+    settle_s: float = Field(default=5.0, ge=0)
+    # The encoding of the input files (UTF-8 and UTF-16 with a BOM are always recognised).
+    input_encoding: str = "utf-8"
     # Quality gate: a batch where any dataset quarantines more than this share of its rows is
     # rejected (rolled back, files archived, run fails). 1.0 never rejects.
     max_bad_ratio: float = Field(default=1.0, ge=0, le=1)
@@ -68,6 +74,19 @@ class Settings(BaseSettings):
 
         if v not in STORES:
             raise ValueError(f"unknown store {v!r}; choose one of {', '.join(STORES)}")
+        return v
+
+    @field_validator("input_encoding")
+    @classmethod
+    def _known_encoding(cls, v: str) -> str:
+        import codecs
+
+        try:
+            info = codecs.lookup(v)
+        except LookupError:
+            raise ValueError(f"unknown encoding {v!r} (e.g. utf-8, cp1252, latin-1)") from None
+        if info.name.startswith(("utf-16", "utf-32")):
+            raise ValueError(f"{v!r}: UTF-16/32 files are read from their BOM; name an 8-bit one")
         return v
 
     @field_validator("lake")

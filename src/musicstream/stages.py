@@ -94,7 +94,7 @@ class Work:
     def plan(self, clock: datetime | None = None) -> Batch | None:
         """Record the new landing files as a batch, with the run clock and quality gate."""
         now = (clock or datetime.now(UTC)).replace(microsecond=0)
-        batch = ingest.plan_batch(self.lake, self.ledger, now)
+        batch = ingest.plan_batch(self.lake, self.ledger, now, self.settings.settle_s)
         if batch is None:
             return None
         while self.lake.exists(f"{BATCHES}/{batch.batch_id}.json"):  # same files, same second
@@ -114,18 +114,28 @@ class Work:
         ctx = BatchContext(batch.batch_id, batch.clock_dt, self.settings.future_tolerance_s)
         quality: list[dict[str, Any]] = []
         dates: list[date] = []
-        for dataset in DATASETS:
-            entries = batch.data_files(dataset.name)
-            if not entries:
-                continue
-            counts = validate.validate_dataset(self.engine, self.lake, dataset.name, entries, ctx)
-            quality += transform.quality_rows(dataset.name, counts)
-            self.on_step(f"validate:{dataset.name}")
-            if dataset.is_dimension:
-                curate.curate_dimension(self.engine, dataset.name)
-            else:
-                dates = curate.curate_streams(self.engine, ctx)
-            self.on_step(f"curate:{dataset.name}")
+        with self.lake.staging() as folder:  # admitted files live until curation is done
+            for dataset in DATASETS:
+                entries = batch.data_files(dataset.name)
+                if not entries:
+                    continue
+                counts = validate.validate_dataset(
+                    self.engine,
+                    self.lake,
+                    dataset.name,
+                    entries,
+                    ctx,
+                    folder,
+                    self.settings.input_encoding,
+                )
+                quality += transform.quality_rows(dataset.name, counts)
+                self.on_step(f"validate:{dataset.name}")
+                if dataset.is_dimension:
+                    curate.curate_dimension(self.engine, dataset.name)
+                else:
+                    dates = curate.curate_streams(self.engine, ctx)
+                self.on_step(f"curate:{dataset.name}")
+        validate.write_file_quarantine(self.lake, batch)
         batch.quality, batch.dates = quality, [d.isoformat() for d in dates]
         self._advance(batch, CURATED, started)
 
@@ -209,7 +219,10 @@ def load_kpis(settings: Settings, lake: Lake, dates: Sequence[date], on_step: On
 @contextmanager
 def _turn(settings: Settings) -> Iterator[Work]:
     lake = lake_for(settings)
-    with run_lock(lake, settings.lock_timeout_s), Work(settings, lake) as work:
+    with (
+        run_lock(lake, settings.lock_timeout_s, lease_s=settings.lock_lease_s),
+        Work(settings, lake) as work,
+    ):
         yield work
 
 

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from musicstream.errors import LakeLocked
+from musicstream.errors import LedgerDamaged
 from musicstream.lake import Lake
 
+# The run lock lives in musicstream.lock; these names stay importable from here.
+from musicstream.lock import LOCK as LOCK
+from musicstream.lock import LockInfo as LockInfo
+from musicstream.lock import read_lock as read_lock
+from musicstream.lock import run_lock as run_lock
+
 BATCHES = "_state/batches"
-LOCK = "_state/lock.json"
 
 PLANNED, COMMITTED, ARCHIVED = "planned", "committed", "archived"
 # Stage boundaries of a batch processed step by step (stages.py), and the quality gate's verdict.
@@ -35,6 +35,20 @@ class FileEntry:
     rows_read: int = 0
     rows_kept: int = 0
     rows_quarantined: int = 0
+    landed: float = 0.0  # when it landed (mtime / LastModified): dimension files apply in order
+    version: str | None = None  # the landing file's version when planned (Lake.version)
+    staged: str | None = None  # the copy the batch processes (local lakes), until archived
+    reason: str | None = None  # a file-level quarantine reason (SPEC §2): quarantined whole
+    detail: str | None = None  # that reason's one-line error
+    # The planned content was never processed: the landing file changed before it could be
+    # read (no staged copy: S3). It stays in landing; its hash is not "known".
+    skipped: str | None = None
+    left_in_landing: bool = False  # it changed after it was processed: a later run takes it
+
+    @property
+    def processed(self) -> bool:
+        """Whether the planned content counts as seen: False if it never could be read."""
+        return self.skipped is None and self.reason != "missing_file"
 
 
 @dataclass
@@ -56,7 +70,12 @@ class Batch:
         return datetime.fromisoformat(self.clock)
 
     def data_files(self, dataset: str) -> list[FileEntry]:
-        return [f for f in self.files if f.dataset == dataset and f.duplicate_of is None]
+        """The dataset's files to read, in the order they landed (later files win upserts)."""
+        mine = [f for f in self.files if f.dataset == dataset and f.duplicate_of is None]
+        return sorted(mine, key=lambda f: (f.landed, f.path))
+
+    def staged_copies(self) -> set[str]:
+        return {f.staged for f in self.files if f.staged}
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Batch:
@@ -71,86 +90,105 @@ class Ledger:
         self.lake = lake
 
     def batches(self) -> list[Batch]:
-        """Every recorded batch, oldest first (batch ids sort by time)."""
-        paths = [p for p in self.lake.files(BATCHES) if p.endswith(".json")]
-        return [Batch.from_json(self.lake.read_json(p)) for p in paths]
+        """Every recorded batch, oldest first (batch ids sort by time).
+
+        A damaged manifest raises :class:`LedgerDamaged`: planning without it would take
+        its batch's files for new ones and count their rows twice.
+        """
+        batches, damaged = self.scan()
+        if damaged:
+            raise damaged[0]
+        return batches
+
+    def scan(self) -> tuple[list[Batch], list[LedgerDamaged]]:
+        """The readable batches, and the damaged manifests (``status`` and ``repair``)."""
+        batches: list[Batch] = []
+        damaged: list[LedgerDamaged] = []
+        for rel in self.manifests():
+            try:
+                batches.append(self._read(rel))
+            except LedgerDamaged as exc:
+                damaged.append(exc)
+        return batches, damaged
+
+    def manifests(self) -> list[str]:
+        """Lake-relative paths of every manifest, oldest batch first."""
+        return [p for p in self.lake.files(BATCHES) if p.endswith(".json")]
 
     def get(self, batch_id: str) -> Batch:
-        return Batch.from_json(self.lake.read_json(f"{BATCHES}/{batch_id}.json"))
+        return self._read(f"{BATCHES}/{batch_id}.json")
+
+    def _read(self, rel: str) -> Batch:
+        """One manifest: FileNotFoundError when there is none, LedgerDamaged when unreadable."""
+        data = self.lake.read_bytes(rel)
+        batch_id = rel.rsplit("/", 1)[-1].removesuffix(".json")
+        try:
+            return parse_manifest(data, batch_id)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise LedgerDamaged(damaged_message(self.lake, rel, exc), rel) from None
 
     def save(self, batch: Batch) -> None:
         self.lake.write_json(f"{BATCHES}/{batch.batch_id}.json", asdict(batch))
 
-    def known_hashes(self) -> dict[str, str]:
+    def known_hashes(self, batches: list[Batch] | None = None) -> dict[str, str]:
         """Content hash → the landing path that first brought it.
 
         A rejected batch's files are not known: landing them again (say, with a higher
         ``max_bad_ratio``) processes them anew.
         """
         known: dict[str, str] = {}
-        for batch in self.batches():
+        for batch in self.batches() if batches is None else batches:
             if batch.status == REJECTED:
                 continue
             for f in batch.files:
-                known.setdefault(f.sha256, f.duplicate_of or f.path)
+                if f.processed:
+                    known.setdefault(f.sha256, f.duplicate_of or f.path)
         return known
 
 
-@dataclass(frozen=True)
-class LockInfo:
-    host: str
-    pid: int
-    started: str
+STATUSES = (PLANNED, CURATED, COMPUTED, COMMITTED, ARCHIVED, REJECTED)
 
 
-@contextmanager
-def run_lock(lake: Lake, timeout_s: float = 0.0, poll_s: float = 0.5) -> Iterator[LockInfo]:
-    """Hold the lake's run lock; a second run waits up to ``timeout_s``, then fails clearly.
+def parse_manifest(data: bytes, batch_id: str) -> Batch:
+    """A manifest's batch, checked for the shape the steps and ``status`` rely on.
 
-    A lock left by a dead process on this host is taken over; one from another host is
-    never broken automatically (``musicstream unlock`` does that, deliberately).
+    Raises ValueError, TypeError or KeyError naming what is wrong: a manifest is only ever
+    written whole (:meth:`Lake.write_bytes`), so a bad one was damaged outside the pipeline.
     """
-    me = LockInfo(socket.gethostname(), os.getpid(), datetime.now(UTC).isoformat())
-    deadline = time.monotonic() + timeout_s
-    while not lake.create_exclusive(LOCK, json.dumps(asdict(me)).encode()):
-        holder = read_lock(lake)
-        if holder == me:  # our own PUT landed, its response was lost and a retry saw it
-            break
-        if holder is not None and _is_stale(holder):
-            lake.remove(LOCK)
-            continue
-        if time.monotonic() >= deadline:
-            raise LakeLocked(_locked_message(lake, holder))
-        time.sleep(poll_s)
-    try:
-        yield me
-    finally:
-        if read_lock(lake) == me:
-            lake.remove(LOCK)
+    if not data.strip():
+        raise ValueError("empty file")
+    obj = json.loads(data)
+    if not isinstance(obj, dict) or not isinstance(obj.get("files"), list):
+        raise ValueError("not a batch manifest (no list of files)")
+    batch = Batch.from_json(obj)
+    if batch.batch_id != batch_id:
+        raise ValueError(f"it records batch {batch.batch_id!r}")
+    if batch.status not in STATUSES:
+        raise ValueError(f"unknown status {batch.status!r}")
+    datetime.fromisoformat(batch.clock)
+    for day in batch.dates:
+        datetime.strptime(day, "%Y-%m-%d")
+    for f in batch.files:
+        counts = (f.size, f.rows_read, f.rows_kept, f.rows_quarantined)
+        if not (isinstance(f.path, str) and isinstance(f.sha256, str)) or not all(
+            isinstance(n, int) for n in counts
+        ):
+            raise ValueError(f"bad file entry {f.path!r}")
+    if not all(isinstance(q, dict) and isinstance(q.get("rows"), int) for q in batch.quality):
+        raise ValueError("bad quality rows")
+    return batch
 
 
-def read_lock(lake: Lake) -> LockInfo | None:
-    try:
-        return LockInfo(**lake.read_json(LOCK))
-    except (FileNotFoundError, ValueError, TypeError):
-        return None
-
-
-def _is_stale(holder: LockInfo) -> bool:
-    if holder.host != socket.gethostname():
-        return False
-    try:
-        os.kill(holder.pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def _locked_message(lake: Lake, holder: LockInfo | None) -> str:
-    who = f"pid {holder.pid} on {holder.host} since {holder.started}" if holder else "another run"
+def damaged_message(lake: Lake, rel: str, exc: Exception) -> str:
+    """One line: which file, what is wrong with it, and the command that repairs the lake."""
+    if isinstance(exc, json.JSONDecodeError):
+        reason = f"not valid JSON ({exc.msg} at line {exc.lineno})"
+    elif isinstance(exc, KeyError):
+        reason = f"missing field {exc}"
+    elif isinstance(exc, UnicodeDecodeError):
+        reason = f"not UTF-8 text (byte {exc.start})"
+    else:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return (
-        f"lake {lake.url} is locked by {who}; wait for it to finish "
-        "(or `musicstream unlock` if that run is dead)"
+        f"damaged ledger file {lake.uri(rel)}: {reason}; run `musicstream repair --lake {lake.url}`"
     )

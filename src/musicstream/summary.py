@@ -25,6 +25,15 @@ def run_summary(
         "dates": sorted({d for b in batches for d in b.dates}),
         "duration_s": round(duration_s, 3),
         "error": error or ("; ".join(rejected) if rejected else None),
+        "files_quarantined": [
+            {"path": f.path, "dataset": f.dataset, "reason": f.reason, "detail": f.detail}
+            for b in batches
+            for f in b.files
+            if f.reason
+        ],
+        "files_left_in_landing": [
+            f.path for b in batches for f in b.files if f.skipped or f.left_in_landing
+        ],
         "batches": [asdict(b) for b in batches],
     }
 

@@ -1,71 +1,120 @@
-"""Validate: map each file's header to the contract, then let the engine check every row.
+"""Validate: admit each file (admit.py), then let the engine check every row.
 
-Header handling is engine-agnostic: column order does not matter, names are matched
-case-insensitively after trimming, a file missing a required column is quarantined whole.
+Two per-file boundaries keep one bad file from failing a batch: admission turns anything
+wrong with reading a file into its file-level reason; and if the engine still fails on the
+batch, each file is tried alone, the ones that fail alone are quarantined whole
+(``unreadable_file`` with the error's line) and the rest are validated together. An error
+of the machine (disk, memory) is not a file's fault and fails the run instead.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import logging
 from collections.abc import Sequence
 
+from musicstream.admit import Admitted, admit
 from musicstream.datasets import BY_NAME
-from musicstream.engines import BatchContext, Engine, FileCounts, FileSpec
-from musicstream.lake import Lake
-from musicstream.state import FileEntry
+from musicstream.engines import BatchContext, Engine, FileCounts, FileSpec, is_environment_error
+from musicstream.lake import Lake, one_line
+from musicstream.state import Batch, FileEntry
 
 log = logging.getLogger(__name__)
 
 
-def read_header(lake: Lake, path: str) -> tuple[str, ...]:
-    """Normalized header names of a CSV (plain or gzip, optional BOM); () if none."""
-    # A small block: on S3 the default would fetch the first 50 MB just for this line.
-    with lake.fs.open(lake.path(path), "rb", block_size=1 << 16) as raw:
-        # BufferedReader: remote (fsspec) files have no readline(size).
-        gz = path.lower().endswith(".gz")
-        stream = gzip.GzipFile(fileobj=raw) if gz else io.BufferedReader(raw)
-        try:
-            first = stream.readline(1 << 20).decode("utf-8-sig")
-        except (UnicodeDecodeError, OSError, EOFError):
-            return ()
-    cells = next(csv.reader(io.StringIO(first)), [])
-    return normalize_header(cells)
-
-
-def normalize_header(cells: Sequence[str]) -> tuple[str, ...]:
-    """Trim and lower-case names; blank or repeated names get unique placeholders."""
-    names: list[str] = []
-    for i, cell in enumerate(cells):
-        name = cell.strip().lower() or f"_column_{i}"
-        while name in names:
-            name = f"{name}_{i}"
-        names.append(name)
-    return tuple(names)
-
-
-def file_specs(lake: Lake, dataset: str, entries: Sequence[FileEntry]) -> list[FileSpec]:
-    """One spec per file; files lacking a required column carry 'missing_columns'."""
-    required = BY_NAME[dataset].required
-    specs = []
-    for index, entry in enumerate(entries):
-        header = read_header(lake, entry.path)
-        missing = [c for c in required if c not in header]
-        if missing:
-            log.warning("%s lacks required column(s) %s", entry.path, ", ".join(missing))
-        reason = "missing_columns" if missing else None
-        specs.append(FileSpec(index, entry.path, lake.uri(entry.path), header, reason))
-    return specs
-
-
 def validate_dataset(
-    engine: Engine, lake: Lake, dataset: str, entries: Sequence[FileEntry], ctx: BatchContext
+    engine: Engine,
+    lake: Lake,
+    dataset: str,
+    entries: Sequence[FileEntry],
+    ctx: BatchContext,
+    folder: str,
+    encoding: str = "utf-8",
 ) -> list[FileCounts]:
-    """Validate one dataset's files of a batch and record the counts on the entries."""
-    counts = engine.validate(dataset, file_specs(lake, dataset, entries), ctx)
-    for entry, c in zip(entries, counts, strict=True):
-        entry.rows_read, entry.rows_kept = c.rows_read, c.rows_kept
-        entry.rows_quarantined = c.rows_quarantined
-    return counts
+    """Validate one dataset's files of a batch and record the outcome on the entries."""
+    admitted = [admit(lake, dataset, e, i, folder, encoding) for i, e in enumerate(entries)]
+    specs = [a.spec for a in admitted if a.spec is not None]
+    counts, failed = _engine_validate(engine, dataset, specs, ctx)
+    by_index = {c.index: c for c in counts}
+    return [_record(i, a, by_index, failed) for i, a in enumerate(admitted)]
+
+
+def _engine_validate(
+    engine: Engine, dataset: str, specs: list[FileSpec], ctx: BatchContext
+) -> tuple[list[FileCounts], dict[int, str]]:
+    """The engine's counts, and the files it could not validate (index → error line)."""
+    try:
+        return engine.validate(dataset, specs, ctx), {}
+    except Exception as exc:
+        if is_environment_error(exc) or not specs:
+            raise
+        log.warning("validating %s failed; trying each file alone", dataset, exc_info=True)
+        failed = {}
+        for spec in specs:
+            try:
+                engine.validate(dataset, [spec], ctx)
+            except Exception as alone:
+                if is_environment_error(alone):
+                    raise
+                failed[spec.index] = one_line(alone)
+        if not failed:
+            raise  # the batch fails as a whole, no file alone: not a file's fault
+        rest = [s for s in specs if s.index not in failed]
+        return engine.validate(dataset, rest, ctx), failed
+
+
+def _record(
+    index: int, admitted: Admitted, counts: dict[int, FileCounts], failed: dict[int, str]
+) -> FileCounts:
+    entry, spec = admitted.entry, admitted.spec
+    if admitted.changed:
+        entry.skipped = admitted.detail
+        return FileCounts(index)
+    if spec is None or index in failed:
+        reason = admitted.reason if spec is None else "unreadable_file"
+        entry.reason = reason
+        entry.detail = admitted.detail if spec is None else failed[index]
+        assert reason is not None
+        found = FileCounts(index, reasons={reason: 0})
+    else:
+        found = counts[index]
+        entry.reason, entry.detail = spec.file_reason, _missing(spec)
+    entry.rows_read, entry.rows_kept = found.rows_read, found.rows_kept
+    entry.rows_quarantined = found.rows_quarantined
+    return found
+
+
+def _missing(spec: FileSpec) -> str | None:
+    if spec.file_reason != "missing_columns":
+        return None
+    missing = [c for c in BY_NAME[spec.path.split("/")[1]].required if c not in spec.header]
+    return "lacks required column(s) " + ", ".join(missing)
+
+
+def write_file_quarantine(lake: Lake, batch: Batch) -> None:
+    """``quarantine/files/batch_id=<id>/files.parquet``: the files quarantined whole."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    whole = [f for f in batch.files if f.reason]
+    rel = f"quarantine/files/batch_id={batch.batch_id}/files.parquet"
+    if not whole:
+        lake.remove(rel)
+        return
+    names = ["dataset", "source_file", "reason", "detail", "rows", "sha256"]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(names)
+    for f in whole:
+        writer.writerow([f.dataset, f.path, f.reason, f.detail or "", f.rows_read, f.sha256])
+    types = {n: pa.int64() if n == "rows" else pa.string() for n in names}
+    # Through pyarrow's CSV reader: pa.table would import pandas (transform.py says why).
+    table = pa_csv.read_csv(
+        io.BytesIO(text.getvalue().encode()),
+        convert_options=pa_csv.ConvertOptions(column_types=types, strings_can_be_null=True),
+    )
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    lake.write_bytes(rel, buffer.getvalue())

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from musicstream import pipeline, validate
+from musicstream import ingest, pipeline
+from musicstream.admit import admit
 from musicstream.errors import LakeLocked, UserError
 from musicstream.lake import Lake, open_lake
 from musicstream.settings import Settings
@@ -41,7 +42,11 @@ def test_listing_reading_and_publishing(lake: Lake, tmp_path: Path) -> None:
         "landing/streams/top.csv.gz",
     ]
     assert lake.files("landing/nothing") == []
-    assert validate.read_header(lake, "landing/streams/top.csv.gz") == ("user_id", "x")
+    (found,) = [f for f in lake.listing("landing/streams") if f.path.endswith(".gz")]
+    entry = ingest.plan_file(lake, found)
+    assert entry is not None and entry.version  # the ETag the plan saw
+    admitted = admit(lake, "streams", entry, 0, str(tmp_path), "utf-8")
+    assert admitted.spec is not None and admitted.spec.header == ("user_id", "x")
     assert lake.uri("landing/x.csv") == f"s3://{lake.root}/landing/x.csv"
 
     local = [tmp_path / f"{i}.bin" for i in range(3)]
@@ -127,3 +132,18 @@ def test_lock_of_another_host_is_kept_a_dead_local_one_taken_over(
     mine = {**other, "host": socket.gethostname(), "pid": int(dead.stdout)}
     s3.put_object(Bucket=bucket, Key=f"lake/{LOCK}", Body=json.dumps(mine).encode())
     assert pipeline.run(settings)["status"] == "ok"
+
+
+def test_an_object_replaced_after_planning_is_left_for_the_next_run(
+    lake: Lake, tmp_path: Path
+) -> None:
+    """S3 has no staged copy: the download is checked against the planned hash."""
+    lake.write_bytes("landing/streams/s.csv", b"user_id,track_id,listen_time\nu1,t1,x\n")
+    (found,) = lake.listing("landing/streams")
+    entry = ingest.plan_file(lake, found)
+    assert entry is not None
+    lake.write_bytes("landing/streams/s.csv", b"user_id,track_id,listen_time\nu2,t2,y\n")
+    admitted = admit(lake, "streams", entry, 0, str(tmp_path), "utf-8")
+    assert (admitted.spec, admitted.changed) == (None, True)
+    lake.remove("landing/streams/s.csv")
+    assert admit(lake, "streams", entry, 0, str(tmp_path), "utf-8").reason == "missing_file"

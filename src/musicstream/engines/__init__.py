@@ -20,15 +20,32 @@ if TYPE_CHECKING:
     from musicstream.settings import Settings
 
 
+LINES, RECORDS = "lines", "records"
+
+
 @dataclass(frozen=True)
 class FileSpec:
-    """A file to read: where it is, its header mapped to our column names, its verdict."""
+    """An admitted file to read (admit.py): where it is, its header, its layout, its verdict.
+
+    Engines never see a landing file as it landed: admission hands them a local UTF-8 file
+    with LF line ends in one of two layouts, so that both engines split records the same way:
+
+    - ``lines``: no ``"``, no NUL and no blank line anywhere. Line 1 is the header; every
+      later line is one record, split on ``,``; its physical line number is its position
+      (header = 1). A record whose field count differs from the header's is
+      ``malformed_row`` with its line as raw text. An empty field is NULL.
+    - ``records``: written by Python's ``csv.writer`` (RFC 4180, LF, no BOM) from a strict
+      scan of the landing file. Header ``_line,_raw,c0,…,c{n-1}`` (n = len(header)); each
+      row: the physical line the record starts on, then either its raw text (a malformed
+      record, fields empty) or an empty ``_raw`` and its n fields. An empty field is NULL.
+    """
 
     index: int  # position in the batch's processing order (later files win upserts)
     path: str  # lake-relative landing path, as recorded in the ledger
-    uri: str  # where the engine reads it now
+    uri: str  # the admitted local file the engine reads
     header: tuple[str, ...]  # normalized column names, in file order
-    file_reason: str | None = None  # e.g. 'missing_columns': every row is quarantined
+    file_reason: str | None = None  # 'missing_columns': every row is quarantined with it
+    layout: str = LINES
 
 
 @dataclass(frozen=True)
@@ -98,6 +115,17 @@ def create_engine(settings: Settings, lake: Lake) -> Engine:
         ) from None
     engine: Engine = getattr(module, cls_name)(settings, lake)
     return engine
+
+
+# Errors of the machine, not of a file: they fail the run (which is retried), never a file.
+_ENVIRONMENT = {"IOException", "OutOfMemoryException", "InterruptException", "Py4JNetworkError"}
+
+
+def is_environment_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is about this machine (disk, memory, interrupt) rather than a file."""
+    if isinstance(exc, OSError | MemoryError | KeyboardInterrupt):
+        return True
+    return any(t.__name__ in _ENVIRONMENT for t in type(exc).__mro__)
 
 
 def date_stream_files(lake: Lake, dates: Sequence[date]) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
@@ -90,9 +89,7 @@ class DuckDBEngine:
     def validate(
         self, dataset: str, files: Sequence[FileSpec], ctx: BatchContext
     ) -> list[FileCounts]:
-        with self._readable([s.path for s in files]) as paths:
-            local = [dataclasses.replace(s, uri=p) for s, p in zip(files, paths, strict=True)]
-            read_raw(self.con, dataset, local)
+        read_raw(self.con, dataset, files)  # admitted files are local
         self._set_context(ctx)
         if dataset == "streams":
             self._load_lake_events(ctx)
@@ -151,25 +148,13 @@ class DuckDBEngine:
             + "(-1, '')) t(_file_idx, source_file)"
         )
         query = f"""
-            with bad as (
-                select c._file_idx, c._ord, c._ord - o.first_ord + 1 as ordinal, c.reasons
-                from checked_{dataset} as c join file_offsets_{dataset} as o using (_file_idx)
-                where c.reasons <> ''
-            ),
-            malformed_lines as (
-                select _file_idx, line - 2 - (row_number() over (
-                    partition by _file_idx order by line) - 1) as parsed_before
-                from malformed_{dataset}
-            ),
-            rows as (
-                select {cols}, bad.reasons, bad._file_idx,
-                    bad.ordinal + 1 + (select count(*) from malformed_lines m
-                        where m._file_idx = bad._file_idx and m.parsed_before < bad.ordinal)
-                        as line,
+            with rows as (
+                select {cols}, bad.reasons, bad._file_idx, raw._line as line,
                     cast(null as varchar) as raw_record
-                from bad join raw_{dataset} as raw using (_ord)
+                from checked_{dataset} as bad join raw_{dataset} as raw using (_ord)
+                where bad.reasons <> ''
                 union all
-                select {nulls}, 'malformed_row', _file_idx, cast(line as bigint), raw_record
+                select {nulls}, 'malformed_row', _file_idx, line, raw_record
                 from malformed_{dataset}
             )
             select rows.* exclude (_file_idx), f.source_file
@@ -177,9 +162,10 @@ class DuckDBEngine:
             order by f.source_file, line
         """
         n = self.con.execute(f"select count(*) from ({query})").fetchone()
-        if not n or not n[0]:
-            return
         rel = f"quarantine/{dataset}/batch_id={ctx.batch_id}/quarantine.parquet"
+        if not n or not n[0]:
+            self.lake.remove(rel)  # an earlier attempt's, over other files (validate.py)
+            return
         with self.lake.staging() as tmp:
             local = os.path.join(tmp, "q.parquet")
             self.con.execute(f"copy ({query}) to '{local}' (format parquet)")

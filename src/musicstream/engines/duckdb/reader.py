@@ -1,8 +1,11 @@
-"""Reading landing CSVs with DuckDB: one pass, all text, broken records kept aside.
+"""Reading admitted files with DuckDB (the two layouts of ``FileSpec``), all text.
 
-Each file is appended to ``raw_<dataset>_rows`` in file order, so the table's rowid is a
-stable ordinal (first row of a key wins). Clean files take the fast path; a file with a
-broken record is read again with DuckDB's reject tables, which keep the record and its line.
+Each file is appended to ``raw_<dataset>_rows`` in batch order, so the table's rowid is a
+stable ordinal (first row of a key wins). A ``lines`` file is read as whole lines (a
+delimiter admission made sure is absent, no quoting) and split here, so a line's number is
+its row number and a record with the wrong number of fields — trailing empty ones included
+— is caught, which DuckDB's own CSV reader lets through. A ``records`` file is already
+well-formed CSV with its lines and raw text.
 """
 
 from __future__ import annotations
@@ -12,72 +15,90 @@ from collections.abc import Sequence
 import duckdb
 
 from musicstream.datasets import BY_NAME
-from musicstream.engines import FileSpec
+from musicstream.engines import LINES, FileSpec
+
+_NO_DELIMITER = "\x01"  # admission sends a file holding this byte to the records layout
 
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _file_select(dataset: str, spec: FileSpec, rejects: bool) -> str:
-    """SELECT of one file's rows under our column names, with its file index."""
-    columns = ", ".join(f"{_quote(name)}: 'VARCHAR'" for name in spec.header)
+def _bookkeeping(spec: FileSpec) -> str:
+    reason = _quote(spec.file_reason) if spec.file_reason else "cast(null as varchar)"
+    return f"{spec.index} as _file_idx, {reason} as _file_reason"
+
+
+def _lines_select(con: duckdb.DuckDBPyConnection, dataset: str, spec: FileSpec) -> str:
+    """Rows of a ``lines`` file: its lines land in ``file_lines`` first, for their numbers."""
+    con.execute(
+        "create or replace temp table file_lines as select _l from read_csv("
+        f"{_quote(spec.uri)}, columns = {{'_l': 'VARCHAR'}}, header = false, "
+        f"delim = {_quote(_NO_DELIMITER)}, quote = '', escape = '', new_line = '\\n', "
+        "auto_detect = false, strict_mode = false)"
+    )
+    fields = {name: i + 1 for i, name in enumerate(spec.header)}
     projected = ", ".join(
-        f'"{c}"' if c in spec.header else f'cast(null as varchar) as "{c}"'
+        f"nullif(f[{fields[c]}], '') as \"{c}\"" if c in fields else _null(c)
         for c in BY_NAME[dataset].columns
     )
-    reason = _quote(spec.file_reason) if spec.file_reason else "cast(null as varchar)"
-    options = (
-        f", store_rejects = true, rejects_table = 'rejects_{dataset}_{spec.index}', "
-        f"rejects_scan = 'rejects_scan_{dataset}_{spec.index}'"
-        if rejects
-        else ""
+    return (
+        f"select {projected}, {_bookkeeping(spec)}, _line, "
+        f"case when len(f) <> {len(spec.header)} then _l end as _raw "
+        "from (select rowid + 1 as _line, _l, string_split(_l, ',') as f from file_lines "
+        "where rowid > 0 and _l <> '')"
+    )
+
+
+def _records_select(dataset: str, spec: FileSpec) -> str:
+    """Rows of a ``records`` file, written by admission's scan."""
+    names = ["_line", "_raw", *(f"c{i}" for i in range(len(spec.header)))]
+    columns = ", ".join(
+        f"{_quote(n)}: {_quote('BIGINT' if n == '_line' else 'VARCHAR')}" for n in names
+    )
+    fields = {name: f"c{i}" for i, name in enumerate(spec.header)}
+    projected = ", ".join(
+        f'{fields[c]} as "{c}"' if c in fields else _null(c) for c in BY_NAME[dataset].columns
     )
     return (
-        f"select {projected}, {spec.index} as _file_idx, {reason} as _file_reason "
+        f"select {projected}, {_bookkeeping(spec)}, _line, _raw "
         f"from read_csv({_quote(spec.uri)}, header = true, columns = {{{columns}}}, "
-        "delim = ',', quote = '\"', escape = '\"', auto_detect = false, strict_mode = true"
-        f"{options})"
+        "delim = ',', quote = '\"', escape = '\"', new_line = '\\n', auto_detect = false, "
+        "strict_mode = true)"
     )
+
+
+def _null(column: str) -> str:
+    return f'cast(null as varchar) as "{column}"'
 
 
 def _empty_select(dataset: str) -> str:
-    columns = ", ".join(f'cast(null as varchar) as "{c}"' for c in BY_NAME[dataset].columns)
-    return f"select {columns}, 0 as _file_idx, cast(null as varchar) as _file_reason where false"
+    columns = ", ".join(_null(c) for c in BY_NAME[dataset].columns)
+    return (
+        f"select {columns}, 0 as _file_idx, cast(null as varchar) as _file_reason, "
+        "cast(0 as bigint) as _line, cast(null as varchar) as _raw where false"
+    )
 
 
 def read_raw(con: duckdb.DuckDBPyConnection, dataset: str, files: Sequence[FileSpec]) -> None:
-    """Create ``raw_<dataset>`` (parsed rows, ``_ord`` = rowid), ``malformed_<dataset>``
-    (broken records with their line) and ``file_offsets_<dataset>`` (first _ord per file)."""
+    """Create ``raw_<dataset>`` (well-formed records, ``_ord`` = rowid, ``_line``) and
+    ``malformed_<dataset>`` (broken records: file, line, raw text)."""
     rows = f"raw_{dataset}_rows"
     con.execute(f"create or replace temp table {rows} as {_empty_select(dataset)}")
-    malformed, offsets = [], []
     for spec in files:
-        first = _row_count(con, rows)
-        offsets.append(f"({spec.index}, {first})")
         if not spec.header:
             continue  # an empty file: no header, no rows
-        try:
-            con.execute(f"insert into {rows} {_file_select(dataset, spec, rejects=False)}")
-        except duckdb.Error:  # a broken record: read again, keeping the rejects aside
-            con.execute(f"insert into {rows} {_file_select(dataset, spec, rejects=True)}")
-            malformed.append(
-                f"select {spec.index} as _file_idx, line, any_value(csv_line) as raw_record "
-                f"from rejects_{dataset}_{spec.index} group by line"
-            )
-    con.execute(f"create or replace temp view raw_{dataset} as select *, rowid as _ord from {rows}")
-    empty = "select 0 as _file_idx, cast(0 as ubigint) as line, '' as raw_record where false"
+        if spec.layout == LINES:
+            select = _lines_select(con, dataset, spec)
+        else:
+            select = _records_select(dataset, spec)
+        con.execute(f"insert into {rows} {select}")
+    con.execute("drop table if exists file_lines")
     con.execute(
-        f"create or replace temp table malformed_{dataset} as "
-        + " union all ".join([*malformed, empty])
+        f"create or replace temp view raw_{dataset} as "
+        f"select * exclude (_raw), rowid as _ord from {rows} where _raw is null"
     )
     con.execute(
-        f"create or replace temp table file_offsets_{dataset} as select * from (values "
-        + ", ".join([*offsets, "(-1, 0)"])
-        + ") t(_file_idx, first_ord)"
+        f"create or replace temp table malformed_{dataset} as select _file_idx, _line as line, "
+        f"_raw as raw_record from {rows} where _raw is not null"
     )
-
-
-def _row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    found = con.execute(f"select count(*) from {table}").fetchone()
-    return int(found[0]) if found else 0
