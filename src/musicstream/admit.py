@@ -76,7 +76,8 @@ def admit(
     except (MemoryError, OSError):  # reading errors are FileRejected: these are our writes
         raise
     except Exception as exc:  # the boundary: anything else about this one file
-        log.warning("%s could not be read", entry.path, exc_info=True)
+        log.warning("%s could not be read: %s", entry.path, one_line(exc))
+        log.debug("admission error", exc_info=True)
         return Admitted(entry, None, "unreadable_file", one_line(exc))
     return Admitted(entry, spec)
 
@@ -87,22 +88,52 @@ def _admit(
     raw = _local_copy(lake, entry, os.path.join(folder, f"{index}.raw"))
     text = os.path.join(folder, f"{index}.txt")
     gz = entry.path.lower().endswith(".gz")
-    direct, special = _check_direct(raw, encoding) if not gz else (False, True)
-    if direct:
-        text = raw
+    shape = _check_direct(raw, encoding) if not gz else None
+    if shape is None:  # not readable as it is: decoded, normalised, written out
+        shape = _write_text(_decoded(_bytes(raw, gz), encoding), text)
     else:
-        special = _write_text(_decoded(_bytes(raw, gz), encoding), text)
+        text = raw
     header = _header(text)
-    layout = LINES
-    path = text
-    if special:
+    layout, path, uniform = LINES, text, shape.uniform(len(header))
+    if shape.special:
         layout, path = RECORDS, os.path.join(folder, f"{index}.records.csv")
         write_records(text, path, len(header))
     missing = [c for c in BY_NAME[dataset].required if c not in header]
     if missing:
         log.warning("%s lacks required column(s) %s", entry.path, ", ".join(missing))
     reason = "missing_columns" if missing else None
-    return FileSpec(index, entry.path, path, header, reason, layout)
+    return FileSpec(index, entry.path, path, header, reason, layout, uniform)
+
+
+class _Shape:
+    """What engines need to know of a text file, counted on its bytes as they pass: whether
+    anything after the header needs the records layout, and whether every record has the
+    header's field count with no blank line between (then a plain CSV parse is exact)."""
+
+    def __init__(self) -> None:
+        self.special = self.blank = False
+        self.in_header = True
+        self.commas = self.newlines = 0
+        self.last = b""
+
+    def feed(self, data: bytes) -> None:
+        if self.in_header:
+            cut = data.find(b"\n")
+            if cut < 0:
+                return
+            data, self.in_header, self.last = data[cut + 1 :], False, b"\n"
+        if not data:
+            return
+        self.special = self.special or any(s in data for s in _SPECIAL)
+        self.commas += data.count(b",")
+        self.newlines += data.count(b"\n")
+        if b"\n\n" in data or (self.last == b"\n" and data.startswith(b"\n")):
+            self.blank = True
+        self.last = data[-1:]
+
+    def uniform(self, fields: int) -> bool:
+        records = self.newlines + (1 if self.last not in (b"", b"\n") else 0)
+        return not self.special and not self.blank and self.commas == (fields - 1) * records
 
 
 def _local_copy(lake: Lake, entry: FileEntry, target: str) -> str:
@@ -177,27 +208,26 @@ def _bytes(path: str, gz: bool) -> Iterator[bytes]:
             raise FileRejected("corrupt_compression", "gzip data ends before its end marker")
 
 
-def _check_direct(path: str, encoding: str) -> tuple[bool, bool]:
-    """(engines can read the file as it is, it needs the records layout).
+def _check_direct(path: str, encoding: str) -> _Shape | None:
+    """The file's shape when engines can read it as it is, else None.
 
     As it is: UTF-8 (BOM allowed) in NFC with LF line ends — checked on bytes, so ASCII
-    chunks cost a memchr or two; only non-ASCII text is decoded.
+    chunks cost a few memchr-speed scans; only non-ASCII text is decoded.
     """
     if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
-        return False, True
+        return None
     decoder = codecs.getincrementaldecoder("utf-8")()
-    special, offset, first, tail = False, 0, True, ""
+    shape, offset, tail = _Shape(), 0, ""
     for chunk in _bytes(path, gz=False):
-        if first and chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return False, True
+        if not offset and chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return None
         if b"\r" in chunk:
-            return False, True
-        data = chunk[chunk.find(b"\n") + 1 :] if first else chunk
-        special = special or any(s in data for s in _SPECIAL)
+            return None
+        shape.feed(chunk)
         if chunk.isascii() and not decoder.getstate()[0]:
             # ASCII never composes with what precedes it: the pending line is complete
             if tail and not unicodedata.is_normalized("NFC", tail):
-                return False, True
+                return None
             tail = ""
         else:
             try:
@@ -206,17 +236,14 @@ def _check_direct(path: str, encoding: str) -> tuple[bool, bool]:
                 raise _bad_byte(exc, offset, "utf-8") from None
             cut = text.rfind("\n") + 1
             if not unicodedata.is_normalized("NFC", text[:cut]):
-                return False, True
+                return None
             tail = text[cut:]
         offset += len(chunk)
-        first = False
     try:
         rest = tail + decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
         raise _bad_byte(exc, offset, "utf-8") from None
-    if not unicodedata.is_normalized("NFC", rest):
-        return False, True
-    return True, special
+    return shape if unicodedata.is_normalized("NFC", rest) else None
 
 
 def _decoded(chunks: Iterator[bytes], encoding: str) -> Iterator[str]:
@@ -270,17 +297,15 @@ def _bad_byte(exc: UnicodeDecodeError, offset: int, encoding: str) -> FileReject
     return FileRejected("invalid_encoding", f"byte 0x{byte} at offset {at} is not valid {encoding}")
 
 
-def _write_text(pieces: Iterator[str], path: str) -> bool:
-    """Write ``pieces`` as UTF-8 to ``path``; True when the records layout is needed."""
-    special, first = False, True
+def _write_text(pieces: Iterator[str], path: str) -> _Shape:
+    """Write ``pieces`` as UTF-8 to ``path``, and its shape."""
+    shape = _Shape()
     with open(path, "wb") as out:
         for piece in pieces:
             data = piece.encode("utf-8")
-            body = data[data.find(b"\n") + 1 :] if first else data
-            special = special or any(s in body for s in _SPECIAL)
-            first = first and b"\n" not in data
+            shape.feed(data)
             out.write(data)
-    return special
+    return shape
 
 
 def _header(path: str) -> tuple[str, ...]:

@@ -49,7 +49,8 @@ def _engine_validate(
     except Exception as exc:
         if is_environment_error(exc) or not specs:
             raise
-        log.warning("validating %s failed; trying each file alone", dataset, exc_info=True)
+        log.warning("validating %s failed (%s); trying each file alone", dataset, one_line(exc))
+        log.debug("validation error", exc_info=True)
         failed = {}
         for spec in specs:
             try:

@@ -46,6 +46,9 @@ class FileSpec:
     header: tuple[str, ...]  # normalized column names, in file order
     file_reason: str | None = None  # 'missing_columns': every row is quarantined with it
     layout: str = LINES
+    # lines only: every record has len(header) fields and no blank line is in between, so a
+    # plain CSV parse gives the same rows (an engine may take that faster path)
+    uniform: bool = False
 
 
 @dataclass(frozen=True)

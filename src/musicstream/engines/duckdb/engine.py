@@ -149,9 +149,11 @@ class DuckDBEngine:
         )
         query = f"""
             with rows as (
-                select {cols}, bad.reasons, bad._file_idx, raw._line as line,
+                select {cols}, bad.reasons, bad._file_idx,
+                    coalesce(raw._line, raw._ord - o.first_ord + 2) as line,
                     cast(null as varchar) as raw_record
                 from checked_{dataset} as bad join raw_{dataset} as raw using (_ord)
+                join file_offsets_{dataset} as o on o._file_idx = bad._file_idx
                 where bad.reasons <> ''
                 union all
                 select {nulls}, 'malformed_row', _file_idx, line, raw_record
