@@ -60,16 +60,7 @@ def test_validate_and_run_agree_on_every_hostile_file(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     lake.mkdir()
     land_hostile(lake)  # the same files again (copying would block on the fifo)
-    predicted = _validate_each(source / "landing", lake)
+    predicted = _predicted(source / "landing", lake)
     actual = _actual(lake)
     for name, (kept, quarantined, _) in actual.items():
         assert predicted[name][:2] == (kept, quarantined), name
-
-
-def _validate_each(landing: Path, lake: Path) -> dict[str, tuple[int, int, dict[str, int]]]:
-    proc = cli("validate", str(landing), "--lake", str(lake), "--log-format", "json")
-    assert proc.returncode == 0, proc.stderr
-    return {
-        Path(f["file"]).name: (f["kept"], f["quarantined"], f["reasons"])
-        for f in json.loads(proc.stdout)["files"]
-    }

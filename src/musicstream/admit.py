@@ -25,8 +25,9 @@ import logging
 import os
 import unicodedata
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from musicstream.datasets import BY_NAME
 from musicstream.engines import LINES, RECORDS, FileSpec
@@ -159,53 +160,50 @@ def _download(lake: Lake, rel: str, target: str) -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    try:
-        src = lake.fs.open(lake.path(rel), "rb", block_size=_CHUNK)
-    except FileNotFoundError:
-        raise FileRejected("missing_file", f"{rel} is no longer in landing") from None
-    except OSError as exc:
-        raise FileRejected("unreadable_file", one_line(exc)) from None
-    with src, open(target, "wb") as out:
-        while True:
-            try:
-                chunk = src.read(_CHUNK)
-            except OSError as exc:
-                raise FileRejected("unreadable_file", one_line(exc)) from None
-            if not chunk:
-                break
+    with open(target, "wb") as out:
+        for chunk in _read(lambda: lake.fs.open(lake.path(rel), "rb", block_size=_CHUNK), rel):
             digest.update(chunk)
             out.write(chunk)
     return digest.hexdigest()
 
 
-def _bytes(path: str, gz: bool) -> Iterator[bytes]:
-    """The file's bytes, decompressed when ``gz`` (every member; a damaged one rejected)."""
+def _read(opener: Callable[[], BinaryIO], name: str) -> Iterator[bytes]:
+    """The chunks of the file ``opener`` opens; reading errors are the file's (FileRejected)."""
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below, around the generator's life
+        fh = opener()
+    except FileNotFoundError:
+        raise FileRejected("missing_file", f"{name} is no longer there") from None
     except OSError as exc:
         raise FileRejected("unreadable_file", one_line(exc)) from None
     with fh:
-        inflate = zlib.decompressobj(wbits=31) if gz else None
         while True:
             try:
                 chunk = fh.read(_CHUNK)
             except OSError as exc:
                 raise FileRejected("unreadable_file", one_line(exc)) from None
             if not chunk:
-                break
-            if inflate is None:
-                yield chunk
-                continue
-            while chunk:
-                try:
-                    yield inflate.decompress(chunk)
-                except zlib.error as exc:
-                    raise FileRejected("corrupt_compression", f"not valid gzip: {exc}") from None
-                chunk = inflate.unused_data
-                if inflate.eof and chunk:  # another gzip member follows
-                    inflate = zlib.decompressobj(wbits=31)
-        if inflate is not None and not inflate.eof:
-            raise FileRejected("corrupt_compression", "gzip data ends before its end marker")
+                return
+            yield chunk
+
+
+def _bytes(path: str, gz: bool) -> Iterator[bytes]:
+    """The file's bytes, decompressed when ``gz`` (every member; a damaged one rejected)."""
+    chunks = _read(lambda: open(path, "rb"), path)  # noqa: SIM115 - _read closes it
+    if not gz:
+        yield from chunks
+        return
+    inflate = zlib.decompressobj(wbits=31)
+    for data in chunks:
+        while data:
+            try:
+                yield inflate.decompress(data)
+            except zlib.error as exc:
+                raise FileRejected("corrupt_compression", f"not valid gzip: {exc}") from None
+            data = inflate.unused_data
+            if inflate.eof and data:  # another gzip member follows
+                inflate = zlib.decompressobj(wbits=31)
+    if not inflate.eof:
+        raise FileRejected("corrupt_compression", "gzip data ends before its end marker")
 
 
 def _check_direct(path: str, encoding: str) -> _Shape | None:

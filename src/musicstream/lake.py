@@ -202,6 +202,7 @@ class Lake:
             return []
         found = self.fs.find(base, withdirs=False, detail=True)
         listed = []
+        version: str | None
         for path, info in found.items():
             if self.is_local:
                 st = _local_stat(path)
