@@ -29,11 +29,14 @@ def snapshot(lake: Path) -> dict[str, Any]:
     for m in manifests:
         m.pop("duration_s", None)
         m.pop("timings", None)
+        for f in m["files"]:  # when and where each lake staged its copy
+            for volatile in ("landed", "version", "staged"):
+                f.pop(volatile, None)
     shot: dict[str, Any] = {
         f"kpis/{t}": _rows(lake, f"kpis/{t}/*/data.parquet") for t in KPI_TABLES
     }
     shot["batch_quality"] = _rows(lake, "kpis/batch_quality/*/data.parquet")
-    for dataset in ("songs", "users", "streams"):
+    for dataset in ("songs", "users", "streams", "files"):
         shot[f"quarantine/{dataset}"] = _rows(lake, f"quarantine/{dataset}/*/*.parquet")
     shot["curated/streams"] = _rows(lake, "curated/streams/*/*.parquet")
     shot["curated/songs"] = _rows(lake, "curated/songs/*.parquet")

@@ -1,8 +1,9 @@
 """The parsing functions value for value: DuckDB's macros.sql against Spark's translation.
 
-Known differences, all outside SPEC §2's formats, are not listed here: years before 0001 or
-after 9999, zone names other than UTC after an offset ('UTC+01:00'), and offsets glued to
-a time without seconds in DuckDB's plain parse.
+Known differences, all outside SPEC §2's formats, are not listed here: zone names other
+than UTC after an offset ('UTC+01:00'), and offsets glued to a time without seconds in
+DuckDB's plain parse. Years are four digits, 0001 to 9999, on both (SPEC §2: a signed or
+five-digit year is not a valid timestamp; DuckDB alone would read '-2024' as a BC year).
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ TIMESTAMPS = [
     "2026-01-05 12:34:56 utc",
     "2026-01-05 12:34:56.5 UTC",
     "2026-01-05 012:34:56",
-    "02026-01-05 12:34",
     "2026-01-05T12:34:56+05:60",
     "2026-01-05T12:34:56+45:30",
     "2026-01-05 12:34:56+01:00:00",
@@ -62,6 +62,11 @@ TIMESTAMPS = [
     "2026-01-05 12:34:56+01:00 ",
     "0001-01-01 00:00:00",
     "9999-12-31 23:59:59",
+    "0024-06-25 10:00:00",
+    "0001-01-01 10:00:00+01:00",
+    "0001-01-01T00:30:00-01:00",
+    "9999-12-31T22:30:00-01:00",
+    "9999-12-31 23:30:00+01:00",
     # what it refuses
     "2026-01-05 12:34:56 +01:00",
     "2026-01-05 12:34:56 Z",
@@ -94,6 +99,32 @@ TIMESTAMPS = [
     "2026-01-05 12:000:00",
     "2026-01-05",
     "2026/01-05 12:00:00",
+    # years: signed, not four digits, 0000, BC, or carried out of 0001..9999
+    "-2024-06-25 10:00:00",
+    "+2024-06-25 10:00:00",
+    " -2024-06-25 10:00:00",
+    "-2024-06-25T10:00:00+01:00",
+    "12024-06-25 10:00:00",
+    "02026-01-05 12:34",
+    "024-06-25 10:00:00",
+    "24-06-25 10:00:00",
+    "20-4-06 10:00:00",
+    "2-04-06 10:00:00",
+    "0000-01-01 00:00:00",
+    "0000-06-25T10:00:00Z",
+    "0001-01-01T00:30:00+01:00",
+    "9999-12-31T23:30:00-01:00",
+    "9999-12-31 24:00:00",
+    "2024-06-25 (BC) 10:00:00",
+    "2024-06-25 (bc)T10:00:00",
+    "2024-06-25 10:00:00 (BC)",
+    "\x0b2026-01-05 12:34:56",
+    " 0000-01-01 10:00:00",
+    " 0001-01-01 00:30:00+01:00",
+    "0001/01/01 00:30:00+01:00",
+    "9999/12/31 24:00",
+    "2026-01-05 12:34:56 (x)",
+    "infinity",
     "",
     " ",
 ]
@@ -116,6 +147,25 @@ DATES = [
     "2024.12.31",
     "2024-12/31",
     "5-1-2026",
+    "-2024-06-25",
+    "+2024-06-25",
+    "12024-06-25",
+    "024-06-25",
+    "02024-06-25",
+    "20-4-06",
+    "0000-01-01",
+    "0001-01-01",
+    "9999-12-31",
+    "2024-06-25 (BC)",
+    "2024-06-25 (bc)x",
+    "2024-06-25\t(BC)",
+    "2024-06-25(BC)",
+    "2024-06-25 BC",
+    "2024-06-25 (AD)",
+    "2024-06-25 x\ny",
+    "  -2024-06-25",
+    "2024-06-25 (approx.)",
+    " 0000-01-01",
 ]
 NUMBERS = [
     "0",
@@ -157,6 +207,15 @@ WORDS = [
     '"u1"',
     "  ",
     "\tu1",
+    " 26213\t",
+    "\t26213\t",
+    "\t u1 \t",
+    "u\t1",
+    "\t",
+    " \t ",
+    "u1\n",
+    "\x01u1",
+    "\u00a0u1",
 ]
 CASES = sorted(set(TIMESTAMPS + DATES + NUMBERS + WORDS))
 
@@ -216,3 +275,27 @@ def _quote(text: str) -> str:
         + text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\t", "\\t")
         + "'"
     )
+
+
+@pytest.mark.parametrize(
+    ("case", "function", "expected"),
+    [
+        (" 26213\t", "ms_id", "26213"),
+        ("\t u1 \t", "ms_id", "u1"),
+        (" \t ", "ms_id", None),
+        ("-2024-06-25 10:00:00", "ms_ts", None),
+        ("+2024-06-25 10:00:00", "ms_ts", None),
+        ("12024-06-25 10:00:00", "ms_ts", None),
+        ("024-06-25 10:00:00", "ms_ts", None),
+        ("0001-01-01T00:30:00+01:00", "ms_ts", None),
+        ("0024-06-25 10:00:00", "ms_ts", "0024-06-25 10:00:00"),
+        ("-2024-06-25", "ms_date_or_ts", None),
+        ("2024-06-25 (BC)", "ms_date_or_ts", None),
+        ("2024-12-31", "ms_date_or_ts", "2024-12-31 00:00:00"),
+    ],
+)
+def test_spec_ids_and_years(results: dict, case: str, function: str, expected: Any) -> None:
+    """SPEC §2: ids lose spaces and tabs; a signed, short or five-digit year is no time."""
+    want, got = results[case]
+    index = FUNCTIONS.index(function)
+    assert want[index] == got[index] == expected

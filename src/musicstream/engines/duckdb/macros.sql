@@ -1,9 +1,12 @@
 -- DuckDB definitions of the parsing functions the shared .sql files call. They run on every
--- row, so each avoids copying strings where it can (measured: trim() alone doubled the cost).
+-- row, so each avoids copying strings where it can (measured: trim() alone doubled the cost):
+-- cheap prefix and suffix tests pick the few values that take the slow path.
 
--- Ids and names: trimmed; empty → NULL.
+-- Ids and names: trimmed of spaces and tabs; empty → NULL. `x < '!'`: starts with a blank
+-- (or another control character, which trim leaves alone).
 create or replace temp macro ms_id(x) as
-    case when x like ' %' or x like '% ' then nullif(trim(x), '') else nullif(x, '') end;
+    case when x < '!' or x like '% ' or x like e'%\t'
+        then nullif(trim(x, e' \t'), '') else nullif(x, '') end;
 
 -- Integers: digits only (no '1.0', no '1e3', no '0x10'), then cast.
 create or replace temp macro ms_int(x) as
@@ -15,17 +18,37 @@ create or replace temp macro ms_bool(x) as
         when 'false' then false when '0' then false
     end;
 
--- Timestamps need a time part; an offset or Z is honoured, naive values are UTC (the session
--- time zone is UTC). Result: naive UTC timestamp. Only values with an offset take the slower
--- time-zone-aware parse.
+-- A four-digit year, 0001 to 9999, after leading blanks. Fast path: a digit first, the first
+-- '-' fifth (a '-' before it would end a shorter year), and not 0000.
+create or replace temp macro _ms_year4(x) as
+    strpos(x, '-') = 5 and x >= '0001' and x < ':'
+    or regexp_matches(x, '^[ \t\n\r]*(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[^0-9]');
+
+-- Only the slower time-zone-aware parse for values with an offset.
+create or replace temp macro _ms_parse_ts(x) as
+    case when contains(x, '+') or x like '%:%-%'
+        then cast(try_cast(x as timestamptz) as timestamp)
+        else try_cast(x as timestamp)
+    end;
+
+-- NULL outside the years 0001 to 9999 (a report_date partition is a plain date). Only a value
+-- of the year 0001 or 9999 (or after blanks) can get there, by an offset or 24:00: ms_ts checks
+-- those alone, as `t` is parsed again for each use where a filter, not a projection, calls it.
+create or replace temp macro _ms_ad(t) as
+    case when t between timestamp '0001-01-01' and timestamp '9999-12-31 23:59:59.999999' then t end;
+
+-- Timestamps (SPEC §2) need a time part and a year of four digits, 0001 to 9999: DuckDB
+-- itself reads a sign ('-2024' is a BC year), any number of digits, and a ' (BC)' after the
+-- date, so no '(' is let through either. An offset or Z is honoured, naive values are UTC
+-- (the session time zone is UTC). Result: naive UTC timestamp.
 create or replace temp macro ms_ts(x) as
-    case when contains(x, ':') then
-        case when contains(x, '+') or x like '%:%-%'
-            then cast(try_cast(x as timestamptz) as timestamp)
-            else try_cast(x as timestamp)
-        end
+    case when contains(x, ':') and _ms_year4(x) and not contains(x, '(') then
+        case when x >= '0002' and x < '9999' then _ms_parse_ts(x) else _ms_ad(_ms_parse_ts(x)) end
     end;
 
 -- created_at may also be a bare date.
 create or replace temp macro ms_date_or_ts(x) as
-    case when contains(x, ':') then ms_ts(x) else cast(try_cast(x as date) as timestamp) end;
+    case
+        when contains(x, ':') then ms_ts(x)
+        when _ms_year4(x) and not contains(x, '(') then cast(try_cast(x as date) as timestamp)
+    end;

@@ -6,8 +6,11 @@ run on both. Rows stay in Spark: the driver sees only file names, dates and coun
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -94,9 +97,8 @@ class SparkEngine:
             frame.unpersist()
             self.spark.catalog.dropTempView(name)
 
-    def _size_for(self, rels: Sequence[str]) -> None:
-        """Shuffle partitions sized to the input of the coming step."""
-        nbytes = sum(self.lake.size(r) for r in rels)
+    def _size_for(self, nbytes: int) -> None:
+        """Shuffle partitions sized to the ``nbytes`` of input of the coming step."""
         parallelism = self.spark.sparkContext.defaultParallelism
         self.spark.conf.set("spark.sql.shuffle.partitions", shuffle_partitions(nbytes, parallelism))
 
@@ -105,22 +107,49 @@ class SparkEngine:
     def validate(
         self, dataset: str, files: Sequence[FileSpec], ctx: BatchContext
     ) -> list[FileCounts]:
-        self._size_for([s.path for s in files])
-        records = self._view(f"records_{dataset}", read_records(self.spark, dataset, files), True)
-        self._view(f"raw_{dataset}", records.where(~F.col("_malformed")).drop("_raw", "_malformed"))
-        malformed = records.where("_malformed").select(
-            "_file_idx", (F.col("_ord") + 1).alias("line"), F.col("_raw").alias("raw_record")
-        )
-        self._view(f"malformed_{dataset}", malformed)
-        self._set_context(ctx)
-        if dataset == "streams":
-            self._load_lake_events(ctx)
-        self._view(f"checked_{dataset}", self.spark.sql(spark_sql(f"validate/{dataset}")), True)
-        counts = self._counts(dataset, files)
-        if any(c.rows_quarantined for c in counts):
-            self._write_quarantine(dataset, files, ctx)
-        self._drop(f"records_{dataset}")
+        self._size_for(sum(os.path.getsize(s.uri) for s in files if s.header))
+        with self._readable(dataset, files, ctx.batch_id) as readable:
+            records = read_records(self.spark, dataset, readable)
+            records = self._view(f"records_{dataset}", records, True)
+            raw = records.where(~F.col("_malformed")).drop("_raw", "_malformed")
+            self._view(f"raw_{dataset}", raw)
+            malformed = records.where("_malformed").select(
+                "_file_idx", F.col("_line").alias("line"), F.col("_raw").alias("raw_record")
+            )
+            self._view(f"malformed_{dataset}", malformed)
+            self._set_context(ctx)
+            if dataset == "streams":
+                self._load_lake_events(ctx)
+            checked = self.spark.sql(spark_sql(f"validate/{dataset}"))
+            self._view(f"checked_{dataset}", checked, True)
+            counts = self._counts(dataset, files)
+            self._write_quarantine(dataset, files, ctx, counts)
+            self._drop(f"records_{dataset}")
         return counts
+
+    @contextlib.contextmanager
+    def _readable(
+        self, dataset: str, files: Sequence[FileSpec], batch_id: str
+    ) -> Iterator[list[FileSpec]]:
+        """``files`` where Spark's executors can read them, valid inside the block.
+
+        Admitted files are local files of the driver. A local lake's engine reads them in
+        place; otherwise they are first uploaded into the lake (one concurrent upload) and
+        removed afterwards.
+        """
+        if self.lake.is_local:
+            yield list(files)
+            return
+        folder = f"_state/tmp/admitted/{batch_id}/{dataset}"
+        rels = {s.index: f"{folder}/{s.index}.csv" for s in files if s.header}
+        try:
+            self.lake.publish_all([(s.uri, rels[s.index]) for s in files if s.header])
+            yield [
+                dataclasses.replace(s, uri=self.lake.uri(rels[s.index])) if s.header else s
+                for s in files
+            ]
+        finally:
+            self.lake.remove(folder, recursive=True)
 
     def _set_context(self, ctx: BatchContext) -> None:
         limit = ctx.clock.replace(tzinfo=None) + timedelta(seconds=ctx.future_tolerance_s)
@@ -153,7 +182,18 @@ class SparkEngine:
         columns = events.select("user_id", "track_id", "listen_time").distinct()
         self._view("lake_events", _ltz(columns, "listen_time"))
 
-    def _write_quarantine(self, dataset: str, files: Sequence[FileSpec], ctx: BatchContext) -> None:
+    def _write_quarantine(
+        self,
+        dataset: str,
+        files: Sequence[FileSpec],
+        ctx: BatchContext,
+        counts: Sequence[FileCounts],
+    ) -> None:
+        """Every quarantined row with its reasons, source file and physical start line."""
+        rel = f"quarantine/{dataset}/batch_id={ctx.batch_id}/quarantine.parquet"
+        if not any(c.rows_quarantined for c in counts):
+            self.lake.remove(rel)  # an earlier attempt's, over other files (validate.py)
+            return
         cols = ", ".join(f"raw.`{c}`" for c in BY_NAME[dataset].columns)
         nulls = ", ".join(f"cast(null as string) as `{c}`" for c in BY_NAME[dataset].columns)
         sources = local_frame(
@@ -161,7 +201,7 @@ class SparkEngine:
         )
         rows = self.spark.sql(
             f"""
-            select {cols}, bad.reasons, cast(bad._ord + 1 as bigint) as line,
+            select {cols}, bad.reasons, raw._line as line,
                 cast(null as string) as raw_record, bad._file_idx
             from checked_{dataset} as bad
             inner join raw_{dataset} as raw
@@ -173,7 +213,6 @@ class SparkEngine:
             """
         )
         table = rows.join(F.broadcast(sources), "_file_idx").drop("_file_idx")
-        rel = f"quarantine/{dataset}/batch_id={ctx.batch_id}/quarantine.parquet"
         write_file(self.lake, table, rel, order=["source_file", "line"])
 
     def _counts(self, dataset: str, files: Sequence[FileSpec]) -> list[FileCounts]:
@@ -241,7 +280,7 @@ class SparkEngine:
 
     def write_kpis(self, dates: Sequence[date]) -> None:
         rels = date_stream_files(self.lake, dates)
-        self._size_for(rels)
+        self._size_for(sum(self.lake.size(r) for r in rels))
         if rels:
             base = self.lake.uri("curated/streams")
             streams = self.spark.read.option("basePath", base).parquet(

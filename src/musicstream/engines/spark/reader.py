@@ -1,17 +1,17 @@
-"""Reading landing CSVs with Spark: the records and fields DuckDB's strict reader would see.
+"""Reading admitted files with Spark (the two layouts of ``FileSpec``), all text.
 
-Each file is read as text lines (splittable, so one big file still spreads over the
-cluster) and every line is checked against DuckDB's CSV grammar (RFC 4180 quoting, at most
-one blank before an opening quote, blanks after a closing one). A line that fails it, has
-the wrong number of fields, or holds bytes that are not UTF-8 is a malformed record, kept
-with its raw text. Only a file where a quoted field runs past the end of a line (a quoted
-newline, or an unterminated quote that DuckDB lets swallow the rest of the file) is parsed
-as a whole by Spark's multi-line CSV reader instead; its records are checked the same way.
+A ``lines`` file is read as text lines (splittable, so one big file still spreads over the
+cluster) and each line is split on ``,``: a line with the wrong number of fields, trailing
+empty ones included, is a malformed record kept with its raw text. A line's number is its
+position in the file, header = 1, counted from per-block line counts (a small metadata job)
+plus the position inside the block; it does not depend on how Spark partitions the file.
+A blank line is no record but keeps its number, as in the DuckDB engine.
 
-Order: a record's number is its position in the file, header = 1, counted from
-per-block line counts (a small metadata job) plus the position inside the block; it does
-not depend on how Spark partitions the files. DuckDB skips blank lines but counts them in
-its record numbers; so do we.
+A ``records`` file is well-formed RFC 4180 CSV that admission wrote with each record's start
+line and, for a malformed record, its raw text; Spark's multi-line CSV reader parses it.
+
+Either way an empty field is NULL, and ``_ord`` (the order of records in a file, which the
+shared SQL uses for "first row wins") is the record's line.
 """
 
 from __future__ import annotations
@@ -23,148 +23,139 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from musicstream.datasets import BY_NAME
+from musicstream.engines import LINES, RECORDS
 from musicstream.engines.spark.session import local_frame
 
 if TYPE_CHECKING:
     from musicstream.engines import FileSpec
 
-QUOTED = r' ?"(?:[^"]|"")*+" *'  # one optional blank before the quote, blanks after it
-UNQUOTED = r'(?! ?")[^,]*+'  # anything but a comma, not starting like a quoted field
-FIELD = f"(?:{QUOTED}|{UNQUOTED})"
-RECORD = rf"^{FIELD}(?:,{FIELD})*+\z"
-OPEN_QUOTE = rf'^(?:{FIELD},)*+ ?"(?:[^"]|"")*+\z'  # ends inside a quoted field
-NOT_UTF8 = "\ufffd"  # what undecodable bytes become (DuckDB shows them as "?")
-
 
 def read_records(spark: SparkSession, dataset: str, files: Sequence[FileSpec]) -> DataFrame:
-    """Every data record of ``files``: contract columns as text, ``_file_idx``, ``_ord``
-    (record number - 1), ``_file_reason``, ``_malformed`` and, for those, ``_raw``."""
-    specs = [s for s in files if s.header]
+    """Every data record of ``files``: contract columns as text, ``_file_idx``, ``_ord``,
+    ``_line``, ``_file_reason``, ``_malformed`` and, for those, ``_raw``."""
+    specs = [s for s in files if s.header]  # a file without a header has no records
     if not specs:
         return _empty(spark, dataset)
-    blocks = _block_stats(spark, specs)
+    shifts = _block_shifts(spark, [s for s in specs if s.layout == LINES])
     frames = []
     for spec in specs:
-        stats = [b for b in blocks if b[0] == spec.index]
-        multiline = any(b[4] for b in stats)
-        lines = _multiline(spark, spec) if multiline else _lines(spark, spec)
-        frames.append(_project(dataset, spec, _number(spark, lines, stats, multiline)))
+        if spec.layout == LINES:
+            frames.append(_from_lines(dataset, spec, _lines(spark, spec), shifts))
+        elif spec.layout == RECORDS:
+            frames.append(_from_records(spark, dataset, spec))
+        else:
+            raise ValueError(f"{spec.path}: unknown layout {spec.layout!r}")
     return _union(frames)
 
 
 def _lines(spark: SparkSession, spec: FileSpec) -> DataFrame:
-    """The file's lines, with the block they come from and a within-block position."""
-    return spark.read.text(spec.uri).select(
-        F.lit(spec.index).alias("_file_idx"),
-        F.col("_metadata.file_block_start").alias("_blk"),
-        F.monotonically_increasing_id().alias("_pos"),
-        F.col("value").alias("_raw"),
-        F.lit(None).cast("array<string>").alias("_fields"),
-    )
+    """A file's lines with the block they come from and their position in the partition.
 
-
-def _block_stats(spark: SparkSession, specs: Sequence[FileSpec]) -> list[tuple[int, ...]]:
-    """(file, block, lines, first position, lines ending inside a quote) per file block."""
-    lines = _union([_lines(spark, s) for s in specs])
-    stats = lines.groupBy("_file_idx", "_blk").agg(
-        F.count(F.lit(1)),
-        F.min("_pos"),
-        F.max(F.col("_raw").rlike(OPEN_QUOTE).cast("int")),
-    )
-    return sorted(tuple(int(v) for v in row) for row in stats.collect())
-
-
-def _multiline(spark: SparkSession, spec: FileSpec) -> DataFrame:
-    """Records of a file with quoted newlines, cut by Spark's multi-line CSV parser.
-
-    The schema has one column, so every record of two or more fields is "corrupt" and
-    comes with its raw text; a one-field record comes as its value.
+    The position is the row's index within its Spark partition (the partition id taken out
+    of the monotonic id), so it is the same in every job that reads the file.
     """
+    position = F.monotonically_increasing_id() - F.shiftleft(
+        F.spark_partition_id().cast("bigint"), 33
+    )
+    return (
+        spark.read.option("lineSep", "\n")
+        .text(spec.uri)
+        .select(
+            F.lit(spec.index).alias("_file_idx"),
+            F.col("_metadata.file_block_start").alias("_blk"),
+            position.alias("_pos"),
+            F.col("value").alias("_text"),
+        )
+    )
+
+
+def _block_shifts(spark: SparkSession, specs: Sequence[FileSpec]) -> DataFrame:
+    """Per (file, block): what to add to a position in the block to get the line - 1.
+
+    One small job over all ``lines`` files: the lines of each block and its first position.
+    """
+    ddl = "_file_idx int, _blk bigint, _shift bigint"
+    if not specs:
+        return local_frame(spark, [], ddl)
+    lines = _union([_lines(spark, s) for s in specs])
+    stats = lines.groupBy("_file_idx", "_blk").agg(F.count(F.lit(1)), F.min("_pos")).collect()
+    shifts, before, current = [], 0, None
+    for idx, blk, count, first in sorted(tuple(int(v) for v in row) for row in stats):
+        if idx != current:
+            before, current = 0, idx
+        shifts.append((idx, blk, before - first))
+        before += count
+    return local_frame(spark, shifts, ddl)
+
+
+def _from_lines(dataset: str, spec: FileSpec, lines: DataFrame, shifts: DataFrame) -> DataFrame:
+    """A ``lines`` file's records: numbered, split on ``,``, the header and blank lines out."""
+    numbered = lines.join(F.broadcast(shifts), ["_file_idx", "_blk"]).withColumn(
+        "_line", F.col("_pos") + F.col("_shift") + 1
+    )
+    records = numbered.where((F.col("_line") > 1) & (F.col("_text") != "")).withColumn(
+        "_fields", F.split("_text", ",", -1)
+    )
+    fields = [F.get("_fields", i) for i in range(len(spec.header))]
+    malformed = F.size("_fields") != len(spec.header)
+    return _project(dataset, spec, records, fields, F.col("_text"), malformed)
+
+
+def _from_records(spark: SparkSession, dataset: str, spec: FileSpec) -> DataFrame:
+    """A ``records`` file's records: its columns ``_line``, ``_raw``, ``c0`` … ``c{n-1}``.
+
+    FAILFAST: admission wrote the file with ``csv.writer``, so a parse error is a bug to
+    surface, not data to drop.
+    """
+    names = [f"c{i}" for i in range(len(spec.header))]
+    schema = ", ".join(["_line bigint", "_raw string", *(f"{c} string" for c in names)])
     records = (
-        spark.read.schema("_v string, _corrupt string")
+        spark.read.schema(schema)
+        .option("header", True)
         .option("multiLine", True)
-        .option("header", False)
+        .option("quote", '"')
         .option("escape", '"')
-        .option("mode", "PERMISSIVE")
-        .option("columnNameOfCorruptRecord", "_corrupt")
+        .option("mode", "FAILFAST")
         .csv(spec.uri)
     )
-    return records.select(
-        F.lit(spec.index).alias("_file_idx"),
-        F.lit(0).cast("long").alias("_blk"),
-        F.monotonically_increasing_id().alias("_pos"),
-        F.when(  # DuckDB keeps the newline ending a quote left open at the end of the file
-            F.col("_corrupt").rlike(OPEN_QUOTE), F.concat("_corrupt", F.lit("\n"))
-        )
-        .otherwise(F.coalesce("_corrupt", "_v", F.lit("")))
-        .alias("_raw"),
-        F.when(F.col("_corrupt").isNull(), F.array("_v")).alias("_fields"),
-    )
+    raw = _value(F.col("_raw"))
+    return _project(dataset, spec, records, [F.col(c) for c in names], raw, raw.isNotNull())
 
 
-def _number(
-    spark: SparkSession, lines: DataFrame, stats: list[tuple[int, ...]], multiline: bool
+def _project(
+    dataset: str,
+    spec: FileSpec,
+    records: DataFrame,
+    fields: Sequence[Column],
+    raw: Column,
+    malformed: Column,
 ) -> DataFrame:
-    """Add ``_ord``: lines before the block, plus the position inside it; drop the header."""
-    offsets, before = [], 0
-    for _, blk, count, first, _ in stats:
-        offsets.append((0 if multiline else blk, before - first))
-        before += count
-    if multiline:
-        lowest = lines.agg(F.min("_pos")).first()
-        offsets = [(0, -int(lowest[0]) if lowest and lowest[0] is not None else 0)]
-    table = local_frame(spark, offsets, "_blk bigint, _shift bigint")
-    numbered = lines.join(F.broadcast(table), "_blk").withColumn(
-        "_ord", F.col("_pos") + F.col("_shift")
-    )
-    return numbered.where((F.col("_ord") >= 1) & (F.col("_raw") != ""))
-
-
-def _fields(raw: Column, given: Column) -> Column:
-    """The record's raw fields, or NULL when it breaks the grammar."""
-    tokens = F.regexp_extract_all(F.concat(F.lit(","), raw), F.lit(f",({FIELD})"), 1)
-    return (
-        F.when(given.isNotNull(), given)
-        .when(raw.rlike(NOT_UTF8), None)  # a regex sees the decoded text
-        .when(~raw.contains('"'), F.split(raw, ",", -1))
-        .when(raw.rlike(RECORD), tokens)
-    )
-
-
-def _value(field: Column) -> Column:
-    """A field's value: quotes removed and "" unescaped; empty (quoted or not) is NULL."""
-    unquoted = F.regexp_replace(F.regexp_extract(field, r'(?s)^ ?"(.*)" *\z', 1), '""', '"')
-    value = F.when(field.rlike('^ ?"'), unquoted).otherwise(field)
-    return F.when(value != "", value)
-
-
-def _project(dataset: str, spec: FileSpec, lines: DataFrame) -> DataFrame:
-    """Contract columns by header position, plus the record's bookkeeping columns."""
-    fields = _fields(F.col("_raw"), F.col("_fields"))
-    parsed = lines.withColumn("_tokens", fields)
-    malformed = F.col("_tokens").isNull() | (F.size("_tokens") != len(spec.header))
+    """Contract columns from ``fields`` (in header order; empty → NULL), plus bookkeeping."""
     columns = [
-        _value(F.get(F.col("_tokens"), spec.header.index(c))).alias(c)
+        _value(fields[spec.header.index(c)]).alias(c)
         if c in spec.header
         else F.lit(None).cast("string").alias(c)
         for c in BY_NAME[dataset].columns
     ]
-    return parsed.select(
+    return records.select(
         *columns,
-        "_file_idx",
-        "_ord",
+        F.lit(spec.index).alias("_file_idx"),
+        F.col("_line").alias("_ord"),
+        "_line",
         F.lit(spec.file_reason).cast("string").alias("_file_reason"),
-        F.when(
-            malformed, F.regexp_replace(F.decode(F.encode("_raw", "UTF-8"), "UTF-8"), NOT_UTF8, "?")
-        ).alias("_raw"),
+        F.when(malformed, raw).alias("_raw"),
         malformed.alias("_malformed"),
     )
 
 
+def _value(field: Column) -> Column:
+    return F.when(field != "", field)
+
+
 def _empty(spark: SparkSession, dataset: str) -> DataFrame:
     columns = ", ".join(f"{c} string" for c in BY_NAME[dataset].columns)
-    schema = f"{columns}, _file_idx int, _ord bigint, _file_reason string, _raw string, "
-    return local_frame(spark, [], schema + "_malformed boolean")
+    schema = f"{columns}, _file_idx int, _ord bigint, _line bigint, _file_reason string, "
+    return local_frame(spark, [], schema + "_raw string, _malformed boolean")
 
 
 def _union(frames: Sequence[DataFrame]) -> DataFrame:
