@@ -274,7 +274,9 @@ def test_landing_keeps_only_what_was_never_taken(hostile_lake: tuple[Path, Any])
 
 def test_a_following_batch_loads_normally(hostile_lake: tuple[Path, Any]) -> None:
     lake, _ = hostile_lake
-    (lake / "landing/streams/next.csv").write_text(STREAMS + "u3,t4,2026-01-05 10:00:00\n")
+    (lake / "landing/streams/next.csv").write_text(
+        STREAMS + "u3,t4,2026-01-05 10:00:00\nu3,t4,0000-01-02 10:00:00\nu3,t4,-026-01-02 10:00\n"
+    )
     proc = cli("run", "--lake", str(lake), "--log-format", "json")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)

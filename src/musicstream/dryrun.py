@@ -64,9 +64,7 @@ def _csvs(path: Path) -> list[Path]:
     """
     if path.is_dir():
         return sorted(
-            p
-            for p in path.rglob("*")
-            if not p.is_dir() and not _ignored(p.relative_to(path))
+            p for p in path.rglob("*") if not p.is_dir() and not _ignored(p.relative_to(path))
         )
     if not (path.exists() or path.is_symlink()):
         return []

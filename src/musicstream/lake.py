@@ -287,8 +287,10 @@ def _mtime(info: dict[str, Any]) -> float:
 
 
 def _version(info: dict[str, Any]) -> str | None:
-    """An object's ETag (and version id, in a versioned bucket)."""
-    return ":".join(str(info[k]).strip('"') for k in ("ETag", "VersionId") if info.get(k)) or None
+    """An object's ETag: it changes with the content. (Not the version id: a listing of a
+    versioned bucket gives none, a HEAD does.)"""
+    etag = info.get("ETag") or info.get("etag")
+    return str(etag).strip('"') if etag else None
 
 
 def _local_stat(path: str) -> os.stat_result | None:

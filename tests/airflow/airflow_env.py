@@ -44,6 +44,7 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
         PYTHONWARNINGS="ignore",
+        MUSICSTREAM_SETTLE_S="0",  # the tests land whole files right before the DAG runs
     )
     env.update(extra)
     return env

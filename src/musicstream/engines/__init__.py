@@ -30,10 +30,10 @@ class FileSpec:
     Engines never see a landing file as it landed: admission hands them a local UTF-8 file
     with LF line ends in one of two layouts, so that both engines split records the same way:
 
-    - ``lines``: no ``"``, no NUL and no blank line anywhere. Line 1 is the header; every
+    - ``lines``: no ``"``, NUL or ``\x01`` after the header. Line 1 is the header; every
       later line is one record, split on ``,``; its physical line number is its position
-      (header = 1). A record whose field count differs from the header's is
-      ``malformed_row`` with its line as raw text. An empty field is NULL.
+      (header = 1); a blank line is no record. A record whose field count differs from the
+      header's is ``malformed_row`` with its line as raw text. An empty field is NULL.
     - ``records``: written by Python's ``csv.writer`` (RFC 4180, LF, no BOM) from a strict
       scan of the landing file. Header ``_line,_raw,c0,…,c{n-1}`` (n = len(header)); each
       row: the physical line the record starts on, then either its raw text (a malformed

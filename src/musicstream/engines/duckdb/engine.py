@@ -119,8 +119,9 @@ class DuckDBEngine:
         ]
         if earlier:  # a first load skips the pass over the batch for its dates
             days = self.con.execute(  # the date as written; an offset moves it a day at most
-                "select distinct try_cast(substr(trim(listen_time), 1, 10) as date) "
-                "from raw_streams"
+                "select distinct d from (select try_cast(substr(trim(listen_time), 1, 10) "
+                "as date) as d from raw_streams) where d between date '0001-01-02' "
+                "and date '9999-12-30'"  # a BC or edge date has no partition, nor a neighbour
             ).fetchall()
             wanted = {
                 f"report_date={(d + timedelta(days=k)).isoformat()}"
