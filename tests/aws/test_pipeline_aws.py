@@ -136,3 +136,30 @@ def test_killed_run_resumes_to_the_uninterrupted_state(
     assert resumed["batch_ids"], "the interrupted batch is finished by the next run"
     assert dump_store(aws) == reference
     assert open_lake(aws.lake, aws.aws_endpoint_url).files("landing") == []
+
+
+def test_an_object_replaced_after_planning_loses_no_row_on_s3(aws_settings: Make) -> None:
+    """S3 has no staged copy: the replaced object is left in landing and taken next."""
+    from musicstream import stages
+
+    aws = aws_settings()
+    land(aws, 0)
+    planned = stages.plan_batch(aws)
+    assert planned is not None
+    lake = open_lake(aws.lake, aws.aws_endpoint_url)
+    rel = "landing/streams/day12/a.csv"
+    extra = "u01,t02,2026-01-02 23:59:00,1000\n"
+    lake.write_bytes(rel, lake.read_bytes(rel) + extra.encode())  # the exporter rewrote it
+    summary = pipeline.run(aws)  # the planned batch, then the changed file as a new one
+    assert len(summary["batch_ids"]) == 2
+    assert summary["files_left_in_landing"] == [rel]
+    first, second = summary["batches"]
+    (skipped,) = [f for f in first["files"] if f["path"] == rel]
+    assert skipped["skipped"] and skipped["rows_read"] == 0
+    (taken,) = [f for f in second["files"] if f["path"] == rel]
+    assert (
+        taken["rows_kept"] > 0
+        and taken["rows_read"] == taken["rows_kept"] + taken["rows_quarantined"]
+    )
+    assert lake.files("landing") == []
+    assert len([p for p in lake.files("archive") if p.endswith("day12/a.csv")]) == 1
