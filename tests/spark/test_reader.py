@@ -195,7 +195,8 @@ def test_quarantine_lines(spark: Any, tmp_path: Path) -> None:
 
 def test_remote_lake_reads_uploaded_copies(spark: Any, tmp_path: Path) -> None:
     """Executors cannot read the driver's files: for a lake that is not local they are
-    uploaded into it for the validation, and removed after it."""
+    uploaded into it, and removed when the engine closes (cached rows may need them until
+    then)."""
     from musicstream.engines.spark.engine import SparkEngine
     from musicstream.lake import Lake
     from musicstream.settings import load_settings
@@ -209,10 +210,11 @@ def test_remote_lake_reads_uploaded_copies(spark: Any, tmp_path: Path) -> None:
     ]
     folder = "_state/tmp/admitted/b1/streams"
     try:
-        with engine._readable("streams", specs, "b1") as readable:
-            assert readable[0].uri == lake.uri(f"{folder}/0.csv")
-            assert lake.read_bytes(f"{folder}/0.csv") == (tmp_path / "a.csv").read_bytes()
-            assert readable[1] == specs[1]
+        readable = engine._readable("streams", specs, "b1")
+        assert readable[0].uri == lake.uri(f"{folder}/0.csv")
+        assert lake.read_bytes(f"{folder}/0.csv") == (tmp_path / "a.csv").read_bytes()
+        assert readable[1] == specs[1]
+        engine.close()
         assert not lake.exists(folder)
     finally:
         engine.close()

@@ -6,11 +6,10 @@ run on both. Rows stay in Spark: the driver sees only file names, dates and coun
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -74,6 +73,7 @@ class SparkEngine:
         self.top_n = settings.top_n
         self.spark = get_session(settings)
         self.views: dict[str, DataFrame] = {}
+        self._uploaded: list[str] = []  # admitted files uploaded to a remote lake
         for dim in DIMENSIONS:
             self._load_dimension(dim)
 
@@ -81,6 +81,9 @@ class SparkEngine:
         """Free what this engine cached; the session lives on for the next engine."""
         for name in list(self.views):
             self._drop(name)
+        for folder in self._uploaded:
+            self.lake.remove(folder, recursive=True)
+        self._uploaded.clear()
 
     def _view(self, name: str, frame: DataFrame, keep: bool = False) -> DataFrame:
         """Register ``frame`` under the name the shared SQL uses; ``keep`` caches it."""
@@ -108,48 +111,43 @@ class SparkEngine:
         self, dataset: str, files: Sequence[FileSpec], ctx: BatchContext
     ) -> list[FileCounts]:
         self._size_for(sum(os.path.getsize(s.uri) for s in files if s.header))
-        with self._readable(dataset, files, ctx.batch_id) as readable:
-            records = read_records(self.spark, dataset, readable)
-            records = self._view(f"records_{dataset}", records, True)
-            raw = records.where(~F.col("_malformed")).drop("_raw", "_malformed")
-            self._view(f"raw_{dataset}", raw)
-            malformed = records.where("_malformed").select(
-                "_file_idx", F.col("_line").alias("line"), F.col("_raw").alias("raw_record")
-            )
-            self._view(f"malformed_{dataset}", malformed)
-            self._set_context(ctx)
-            if dataset == "streams":
-                self._load_lake_events(ctx)
-            checked = self.spark.sql(spark_sql(f"validate/{dataset}"))
-            self._view(f"checked_{dataset}", checked, True)
-            counts = self._counts(dataset, files)
-            self._write_quarantine(dataset, files, ctx, counts)
-            self._drop(f"records_{dataset}")
+        readable = self._readable(dataset, files, ctx.batch_id)
+        records = read_records(self.spark, dataset, readable)
+        records = self._view(f"records_{dataset}", records, True)
+        raw = records.where(~F.col("_malformed")).drop("_raw", "_malformed")
+        self._view(f"raw_{dataset}", raw)
+        malformed = records.where("_malformed").select(
+            "_file_idx", F.col("_line").alias("line"), F.col("_raw").alias("raw_record")
+        )
+        self._view(f"malformed_{dataset}", malformed)
+        self._set_context(ctx)
+        if dataset == "streams":
+            self._load_lake_events(ctx)
+        checked = self.spark.sql(spark_sql(f"validate/{dataset}"))
+        self._view(f"checked_{dataset}", checked, True)
+        counts = self._counts(dataset, files)
+        self._write_quarantine(dataset, files, ctx, counts)
+        self._drop(f"records_{dataset}")
         return counts
 
-    @contextlib.contextmanager
-    def _readable(
-        self, dataset: str, files: Sequence[FileSpec], batch_id: str
-    ) -> Iterator[list[FileSpec]]:
-        """``files`` where Spark's executors can read them, valid inside the block.
+    def _readable(self, dataset: str, files: Sequence[FileSpec], batch_id: str) -> list[FileSpec]:
+        """``files`` where Spark's executors can read them.
 
         Admitted files are local files of the driver. A local lake's engine reads them in
-        place; otherwise they are first uploaded into the lake (one concurrent upload) and
-        removed afterwards.
+        place; otherwise they are first uploaded into the lake (one concurrent upload), and
+        removed when the engine closes: the cached checked rows curation reads may be
+        recomputed from them until then (a lost executor).
         """
         if self.lake.is_local:
-            yield list(files)
-            return
+            return list(files)
         folder = f"_state/tmp/admitted/{batch_id}/{dataset}"
         rels = {s.index: f"{folder}/{s.index}.csv" for s in files if s.header}
-        try:
-            self.lake.publish_all([(s.uri, rels[s.index]) for s in files if s.header])
-            yield [
-                dataclasses.replace(s, uri=self.lake.uri(rels[s.index])) if s.header else s
-                for s in files
-            ]
-        finally:
-            self.lake.remove(folder, recursive=True)
+        self._uploaded.append(folder)
+        self.lake.publish_all([(s.uri, rels[s.index]) for s in files if s.header])
+        return [
+            dataclasses.replace(s, uri=self.lake.uri(rels[s.index])) if s.header else s
+            for s in files
+        ]
 
     def _set_context(self, ctx: BatchContext) -> None:
         limit = ctx.clock.replace(tzinfo=None) + timedelta(seconds=ctx.future_tolerance_s)
