@@ -122,12 +122,15 @@ def read_raw(con: duckdb.DuckDBPyConnection, dataset: str, files: Sequence[FileS
         + ") t(_file_idx, first_ord)"
     )
     con.execute(
-        f"create or replace temp view raw_{dataset} as "
-        f"select * exclude (_raw), rowid as _ord from {rows} where _raw is null"
-    )
-    con.execute(
         f"create or replace temp table malformed_{dataset} as select _file_idx, _line as line, "
         f"_raw as raw_record from {rows} where _raw is not null"
+    )
+    if _row_count(con, f"malformed_{dataset}"):
+        con.execute(f"delete from {rows} where _raw is not null")  # rowids stay as they were
+    # no filter in the view: the rules read it several times over every row
+    con.execute(
+        f"create or replace temp view raw_{dataset} as "
+        f"select * exclude (_raw), rowid as _ord from {rows}"
     )
 
 
