@@ -255,19 +255,6 @@ class Lake:
         self.makedirs(posixpath.dirname(dst))
         os.replace(self.path(src), self.path(dst))
 
-    def create_exclusive(self, rel: str, data: bytes) -> bool:
-        """Create ``rel`` only if it does not exist; False when it already does."""
-        self.makedirs(posixpath.dirname(rel))
-        if self.is_local:
-            try:
-                fd = os.open(self.path(rel), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                return False
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            return True
-        return _create_exclusive_remote(self, rel, data)
-
 
 @dataclass(frozen=True)
 class Listed:
@@ -315,25 +302,6 @@ def one_line(exc: BaseException) -> str:
     if not isinstance(exc, OSError) or not text:
         text = f"{type(exc).__name__}: {text}".rstrip(": ")
     return text[:300]
-
-
-def _create_exclusive_remote(lake: Lake, rel: str, data: bytes) -> bool:
-    """Object stores: a conditional PUT (If-None-Match: *), so two writers cannot both win.
-
-    s3fs sends the header for mode "xb" and maps 412 PreconditionFailed to FileExistsError
-    (checked against moto). A 409 ConditionalRequestConflict means a concurrent conditional
-    write to the same key is in flight: that writer wins, so this one has lost too.
-    """
-    try:
-        with lake.fs.open(lake.path(rel), "xb") as fh:
-            fh.write(data)
-    except FileExistsError:
-        return False
-    except OSError as exc:
-        if "ConditionalRequestConflict" in str(exc):
-            return False
-        raise
-    return True
 
 
 def open_lake(url: str, endpoint_url: str | None = None, region: str | None = None) -> Lake:

@@ -7,10 +7,8 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -74,27 +72,6 @@ def test_a_new_prefix_in_an_existing_bucket_is_a_lake(endpoint: str, bucket: str
     open_lake(f"s3://{bucket}/fresh", endpoint).require()
     with pytest.raises(UserError, match="lake not found"):
         open_lake("s3://no-such-bucket-here/lake", endpoint).require()
-
-
-def test_lock_is_a_conditional_put_only_one_writer_wins(lake: Lake) -> None:
-    sent: list[Any] = []
-    lake.fs.s3.meta.events.register(
-        "before-send.s3.PutObject", lambda request, **_: sent.append(request.headers)
-    )
-    results: list[bool] = []
-    barrier = threading.Barrier(6)
-
-    def contend(i: int) -> None:
-        barrier.wait()
-        results.append(lake.create_exclusive("_state/race.json", str(i).encode()))
-
-    threads = [threading.Thread(target=contend, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(results) == [False] * 5 + [True]
-    assert sent and all(h.get("If-None-Match") in (b"*", "*") for h in sent)
 
 
 def test_second_run_fails_clearly_while_the_lock_object_exists(aws_settings: Make) -> None:
