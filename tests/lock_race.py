@@ -201,3 +201,28 @@ def start_holder(
         proc.kill()
         raise AssertionError(f"the holder did not get the lock: {proc.communicate()[1]}")
     return proc
+
+
+def watch_renewals(url: str, endpoint: str | None, lake: Any) -> None:
+    """A holder with a 2 s lease held 7 s: every attempt meanwhile is refused, the lease is
+    renewed every third of it, and the holder releases cleanly."""
+    from musicstream.lock import read_lock
+
+    holder = start_holder(url, endpoint, lease_s=2, hold_s=7)
+    leases = set()
+    try:
+        started = time.monotonic()
+        while time.monotonic() - started < 6:  # three leases
+            try:
+                with run_lock(lake):
+                    raise AssertionError("took a lock its holder renews")
+            except LakeLocked:
+                pass
+            info = read_lock(lake)
+            assert info is not None
+            leases.add(info.lease_until)
+            time.sleep(0.2)
+    finally:
+        out, err = holder.communicate(timeout=60)
+    assert holder.returncode == 0 and out == "released\n" and err == "", err
+    assert len(leases) >= 6  # renewed every third of a lease

@@ -7,13 +7,12 @@ import errno
 import os
 import signal
 import socket
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from lock_race import GARBAGE, race, record, start_holder, states
+from lock_race import GARBAGE, race, record, start_holder, states, watch_renewals
 from musicstream import lock
 from musicstream.errors import LakeLocked
 from musicstream.lake import Lake
@@ -96,21 +95,7 @@ def test_a_full_disk_leaves_no_lock_behind(
 
 
 def test_holder_that_renews_keeps_the_lock_over_several_leases(root: Path, lake: Lake) -> None:
-    holder = start_holder(str(root), None, lease_s=2, hold_s=7)
-    leases = set()
-    try:
-        started = time.monotonic()
-        while time.monotonic() - started < 6:  # three leases
-            with pytest.raises(LakeLocked), run_lock(lake):
-                pass
-            info = read_lock(lake)
-            assert info is not None
-            leases.add(info.lease_until)
-            time.sleep(0.2)
-    finally:
-        out, err = holder.communicate(timeout=60)
-    assert holder.returncode == 0 and out == "released\n" and err == "", err
-    assert len(leases) >= 6  # renewed every third of a lease
+    watch_renewals(str(root), None, lake)
     assert get(root) is None
 
 

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from lock_race import race, record, start_holder, states
-from musicstream.errors import LakeLocked
+from lock_race import race, record, start_holder, states, watch_renewals
 from musicstream.lake import Lake, open_lake
 from musicstream.lock import LOCK, read_lock, run_lock
 
@@ -89,21 +88,7 @@ def test_every_change_is_a_conditional_request(lake: Lake) -> None:
 def test_holder_that_renews_keeps_the_lock_over_several_leases(
     url: str, endpoint: str, lake: Lake, s3: Any, bucket: str
 ) -> None:
-    holder = start_holder(url, endpoint, lease_s=2, hold_s=7)
-    leases = set()
-    try:
-        started = time.monotonic()
-        while time.monotonic() - started < 6:  # three leases
-            with pytest.raises(LakeLocked), run_lock(lake):
-                pass
-            info = read_lock(lake)
-            assert info is not None
-            leases.add(info.lease_until)
-            time.sleep(0.2)
-    finally:
-        out, err = holder.communicate(timeout=60)
-    assert holder.returncode == 0 and out == "released\n" and err == "", err
-    assert len(leases) >= 6  # renewed every third of a lease
+    watch_renewals(url, endpoint, lake)
     assert get(s3, bucket) is None
 
 
