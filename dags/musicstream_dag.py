@@ -4,9 +4,9 @@
            └─ wait_for_landing → plan → validate → quality_gate ─┬─ compute_kpis → load → archive
                                                                   └─ reject (fails the run)
 
-Every task calls one function of ``musicstream.stages`` (the same steps ``musicstream run``
-composes); progress lives in the lake's ledger, so any task can be retried and a failed run
-is finished by the next one. Configuration: ``musicstream.orchestrate``.
+Every task calls one function of ``musicstream.pipeline.tasks`` (the same steps ``musicstream
+run`` takes a batch through); progress lives in the lake's ledger, so any task can be retried
+and a failed run is finished by the next one. Configuration: ``musicstream.jobs.airflow_dag``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ try:  # where the Task SDK has them (newer Airflow 3)
 except ImportError:  # Airflow 3.1
     from airflow.exceptions import AirflowFailException, AirflowSkipException
 
-from musicstream import orchestrate as ms
+from musicstream.jobs import airflow_dag as ms
 from musicstream.settings import Settings
 
 CONFIG = ms.DagConfig.from_env()
@@ -74,54 +74,55 @@ def musicstream() -> None:
         execution_timeout=timedelta(seconds=CONFIG.sensor_timeout_s + 120),
     )
     def wait_for_landing(params: dict[str, Any]) -> bool:
-        from musicstream import ingest, stages
+        from musicstream import ingest
+        from musicstream.pipeline import lake_for
 
         settings = _settings(params)
-        settled, _ = ingest.landing_files(stages.lake_for(settings), settings.settle_s)
+        settled, _ = ingest.landing_files(lake_for(settings), settings.settle_s)
         return bool(settled)
 
     @task(task_id="plan", execution_timeout=T["plan"])
     def plan(params: dict[str, Any]) -> dict[str, Any]:
-        from musicstream import stages
+        from musicstream.pipeline import tasks
 
-        planned = stages.plan_batch(_settings(params))
+        planned = tasks.plan_batch(_settings(params))
         if planned is None:
             raise AirflowSkipException("no new files in landing")
         return planned
 
     @task(task_id="validate")
     def validate(planned: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-        from musicstream import stages
+        from musicstream.pipeline import tasks
 
-        return stages.validate_batch(_settings(params), planned["batch_id"])
+        return tasks.validate_batch(_settings(params), planned["batch_id"])
 
     @task.branch(task_id="quality_gate", execution_timeout=T["quality_gate"])
     def quality_gate(planned: dict[str, Any], params: dict[str, Any]) -> str:
-        from musicstream import stages
+        from musicstream.pipeline import tasks
 
-        verdict = stages.check_quality(_settings(params), planned["batch_id"])
+        verdict = tasks.check_quality(_settings(params), planned["batch_id"])
         return "compute_kpis" if verdict["passed"] else "reject"
 
     @task(task_id="reject", execution_timeout=T["reject"])
     def reject(planned: dict[str, Any], params: dict[str, Any]) -> None:
-        from musicstream import gate, stages
+        from musicstream.pipeline import quality, tasks
 
         settings = _settings(params)
-        stages.reject_batch(settings, planned["batch_id"])
-        verdict = stages.check_quality(settings, planned["batch_id"])
-        raise AirflowFailException(gate.message(verdict))
+        tasks.reject_batch(settings, planned["batch_id"])
+        verdict = tasks.check_quality(settings, planned["batch_id"])
+        raise AirflowFailException(quality.message(verdict))
 
     @task(task_id="compute_kpis")
     def compute_kpis(planned: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-        from musicstream import stages
+        from musicstream.pipeline import tasks
 
-        return stages.compute_batch_kpis(_settings(params), planned["batch_id"])
+        return tasks.compute_batch_kpis(_settings(params), planned["batch_id"])
 
     @task(task_id="load", execution_timeout=T["load"])
     def load(planned: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-        from musicstream import stages
+        from musicstream.pipeline import tasks
 
-        return stages.load_batch(_settings(params), planned["batch_id"])
+        return tasks.load_batch(_settings(params), planned["batch_id"])
 
     @task(
         task_id="archive",
@@ -130,9 +131,9 @@ def musicstream() -> None:
         on_success_callback=NOTIFY_SUCCESS,
     )
     def archive(planned: dict[str, Any], params: dict[str, Any], outlet_events: Any) -> None:
-        from musicstream import stages
+        from musicstream.pipeline import tasks
 
-        done = stages.archive_batch(_settings(params), planned["batch_id"])
+        done = tasks.archive_batch(_settings(params), planned["batch_id"])
         outlet_events[KPIS].extra = {"batch_id": done["batch_id"], "dates": done["dates"]}
 
     sensor = ms.s3_landing_sensor(CONFIG) if CONFIG.lake.startswith("s3") else wait_for_landing()

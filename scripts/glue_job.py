@@ -4,6 +4,6 @@ All the code is in the musicstream wheel, installed on the job with
 ``--additional-python-modules s3://…/musicstream-<version>-py3-none-any.whl``.
 """
 
-from musicstream.engines.spark.glue import main
+from musicstream.jobs.glue import main
 
 main()

@@ -14,7 +14,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from conftest import STREAM_HEADER, Landing, cli, read_curated_streams, song
-from musicstream import pipeline, stages
+from musicstream import pipeline
+from musicstream.pipeline import tasks
 
 ROW = "u{u},t1,2026-01-{d:02d} {h:02d}:{m:02d}:{s:02d},\n"
 
@@ -60,7 +61,7 @@ def test_a_file_replaced_after_planning_loses_no_row(
     path = lake / "landing/streams/live.csv"
     path.parent.mkdir(parents=True)
     path.write_text(",".join(STREAM_HEADER) + "\n" + "".join(first))
-    planned = stages.plan_batch(settings)
+    planned = tasks.plan_batch(settings)
     assert planned is not None
     # the exporter rewrites the file (tmp + rename) with everything so far
     tmp = path.with_name(".live.csv.tmp")
@@ -150,7 +151,7 @@ def test_a_planned_file_that_vanished_is_missing_file(
     landing.streams([["u1", "t1", "2026-01-02 10:00:00", ""]], name="gone.csv")
     landing.streams([["u2", "t1", "2026-01-02 11:00:00", ""]], name="kept.csv")
     settings = settings_for(lake)
-    batch_id = stages.plan_batch(settings)["batch_id"]
+    batch_id = tasks.plan_batch(settings)["batch_id"]
     manifest = lake / f"_state/batches/{batch_id}.json"
     planned = json.loads(manifest.read_text())
     for f in planned["files"]:  # as an older version planned it: no staged copies

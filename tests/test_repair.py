@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from conftest import Landing, cli, land_first, read_table
-from musicstream import stages
 from musicstream.datasets import KPI_KEYS, KPI_TABLES
 from musicstream.errors import LedgerDamaged
 from musicstream.lake import Lake
+from musicstream.pipeline import tasks
 from musicstream.state import Ledger
 
 Run = Callable[..., dict[str, Any]]
@@ -120,8 +120,8 @@ def test_damaged_interrupted_batch_is_undone_and_run_again(
     first = run(lake)["batch_ids"][0]
     land_second(landing)
     settings = settings_for(lake)
-    second = stages.plan_batch(settings)["batch_id"]
-    assert stages.validate_batch(settings, second)["status"] == "curated"
+    second = tasks.plan_batch(settings)["batch_id"]
+    assert tasks.validate_batch(settings, second)["status"] == "curated"
     manifest(lake, second).write_text('{"batch_id": "' + second + '"}')  # JSON, wrong shape
 
     error_line(cli("run", "--lake", str(lake)), manifest(lake, second), lake)

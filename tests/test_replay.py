@@ -25,8 +25,8 @@ from conftest import (
 from musicstream import pipeline, replay
 from musicstream.datasets import KPI_TABLES
 from musicstream.errors import QualityGateFailed
+from musicstream.pipeline import lake_for
 from musicstream.settings import Settings
-from musicstream.stages import lake_for
 from musicstream.state import Ledger
 
 Run = Callable[..., dict[str, Any]]

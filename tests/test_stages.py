@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from conftest import Landing, read_curated_streams, read_table, song
-from musicstream import archive, notify, pipeline, stages
+from musicstream import archive, notify, pipeline
 from musicstream.datasets import KPI_TABLES
 from musicstream.errors import QualityGateFailed, UserError
+from musicstream.pipeline import tasks
 
 CLOCK = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
 
@@ -57,14 +58,14 @@ def statuses(lake: Path) -> list[str]:
 
 def step_by_step(settings) -> dict:
     """What the DAG does, one stage per call (each its own lock and engine)."""
-    planned = stages.plan_batch(settings, clock=CLOCK)
+    planned = tasks.plan_batch(settings, clock=CLOCK)
     assert planned is not None
     batch_id = planned["batch_id"]
-    stages.validate_batch(settings, batch_id)
-    assert stages.check_quality(settings, batch_id)["passed"]
-    stages.compute_batch_kpis(settings, batch_id)
-    stages.load_batch(settings, batch_id)
-    return stages.archive_batch(settings, batch_id)
+    tasks.validate_batch(settings, batch_id)
+    assert tasks.check_quality(settings, batch_id)["passed"]
+    tasks.compute_batch_kpis(settings, batch_id)
+    tasks.load_batch(settings, batch_id)
+    return tasks.archive_batch(settings, batch_id)
 
 
 def test_stages_one_by_one_equal_a_pipeline_run(tmp_path: Path, settings_for) -> None:
@@ -77,27 +78,27 @@ def test_stages_one_by_one_equal_a_pipeline_run(tmp_path: Path, settings_for) ->
     pipeline.run(settings_for(lakes["run"]), clock=CLOCK)
     assert done["status"] == "archived" and len(done["dates"]) == 5
     assert observable(lakes["steps"]) == observable(lakes["run"])
-    assert stages.plan_batch(settings_for(lakes["steps"])) is None  # nothing new: skip
+    assert tasks.plan_batch(settings_for(lakes["steps"])) is None  # nothing new: skip
 
 
 def test_each_stage_is_idempotent_and_in_order(lake: Path, landing: Landing, settings_for) -> None:
     seed(landing)
     settings = settings_for(lake)
-    batch_id = stages.plan_batch(settings)["batch_id"]
-    assert stages.plan_batch(settings)["batch_id"] == batch_id  # unfinished first
+    batch_id = tasks.plan_batch(settings)["batch_id"]
+    assert tasks.plan_batch(settings)["batch_id"] == batch_id  # unfinished first
     with pytest.raises(UserError, match="not yet computed"):
-        stages.load_batch(settings, batch_id)
+        tasks.load_batch(settings, batch_id)
     for _ in range(2):
-        stages.validate_batch(settings, batch_id)
-    stages.compute_batch_kpis(settings, batch_id)
-    stages.compute_batch_kpis(settings, batch_id)
-    assert stages.validate_batch(settings, batch_id)["status"] == "computed"  # past it: no-op
-    stages.load_batch(settings, batch_id)
-    stages.archive_batch(settings, batch_id)
-    stages.archive_batch(settings, batch_id)
+        tasks.validate_batch(settings, batch_id)
+    tasks.compute_batch_kpis(settings, batch_id)
+    tasks.compute_batch_kpis(settings, batch_id)
+    assert tasks.validate_batch(settings, batch_id)["status"] == "computed"  # past it: no-op
+    tasks.load_batch(settings, batch_id)
+    tasks.archive_batch(settings, batch_id)
+    tasks.archive_batch(settings, batch_id)
     assert statuses(lake) == ["archived"]
     with pytest.raises(UserError, match="no batch"):
-        stages.validate_batch(settings, "19990101T000000Z-00000000")
+        tasks.validate_batch(settings, "19990101T000000Z-00000000")
 
 
 def test_quality_gate_rejects_without_a_trace_and_does_not_wedge(
@@ -137,11 +138,11 @@ def test_interrupted_rejection_is_finished_by_the_next_run(
     before = observable(lake)
     dirty(landing)
     settings = settings_for(lake, max_bad_ratio=0.1)
-    batch_id = stages.plan_batch(settings)["batch_id"]
-    stages.validate_batch(settings, batch_id)
-    assert not stages.check_quality(settings, batch_id)["passed"]
+    batch_id = tasks.plan_batch(settings)["batch_id"]
+    tasks.validate_batch(settings, batch_id)
+    assert not tasks.check_quality(settings, batch_id)["passed"]
     with pytest.raises(QualityGateFailed):
-        stages.compute_batch_kpis(settings, batch_id)  # the gate cannot be skipped
+        tasks.compute_batch_kpis(settings, batch_id)  # the gate cannot be skipped
     real = archive.archive_batch
 
     def crash(*args: object) -> None:
@@ -149,19 +150,19 @@ def test_interrupted_rejection_is_finished_by_the_next_run(
 
     monkeypatch.setattr(archive, "archive_batch", crash)
     with pytest.raises(OSError):
-        stages.reject_batch(settings, batch_id)
+        tasks.reject_batch(settings, batch_id)
     monkeypatch.setattr(archive, "archive_batch", real)
     with pytest.raises(QualityGateFailed):
         pipeline.run(settings_for(lake))  # finishes the rejection first
     assert observable(lake) == before
     assert statuses(lake) == ["archived", "rejected"]
-    assert stages.reject_batch(settings, batch_id)["status"] == "rejected"  # no-op
-    assert stages.summarize(settings, batch_id)["status"] == "rejected"
+    assert tasks.reject_batch(settings, batch_id)["status"] == "rejected"  # no-op
+    assert tasks.summarize(settings, batch_id)["status"] == "rejected"
 
 
 def test_stage_command_prints_json(lake: Path, landing: Landing, settings_for) -> None:
     seed(landing)
-    batch_id = stages.plan_batch(settings_for(lake))["batch_id"]
+    batch_id = tasks.plan_batch(settings_for(lake))["batch_id"]
     proc = subprocess.run(
         [
             sys.executable,

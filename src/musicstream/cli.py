@@ -156,11 +156,11 @@ def stage(
     config: Config = None,
 ) -> None:
     """Run one stage of one batch and print its JSON result (Airflow, spark-submit, Glue)."""
-    from musicstream import stages
+    from musicstream.pipeline import tasks
 
     settings = _settings(config, None, lake=lake, engine=engine, store=store, progress=False)
     _writable_lake(settings)
-    typer.echo(json.dumps(stages.run_stage(name, settings, batch_id), default=str))
+    typer.echo(json.dumps(tasks.run_stage(name, settings, batch_id), default=str))
 
 
 @app.command()

@@ -9,6 +9,7 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from musicstream import layout
 from musicstream.datasets import KPI_COLUMNS, KPI_TABLES
 from musicstream.lake import Lake
 from musicstream.stores import Store
@@ -18,7 +19,7 @@ _ARROW = {"str": pa.string(), "int": pa.int64(), "float": pa.float64()}
 
 def read_kpi_partition(lake: Lake, table: str, day: date) -> pa.Table:
     """One table's rows of one date (empty when the date has none)."""
-    rel = f"kpis/{table}/report_date={day.isoformat()}/data.parquet"
+    rel = layout.kpi_file(table, day)
     try:  # one GET on an object store, not exists + stat + read
         # ParquetFile, not read_table: read_table goes through pyarrow.dataset, whose import
         # pulls in pandas and pyarrow.compute (~2 s per process).

@@ -28,12 +28,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from musicstream import transform
 from musicstream.datasets import DATASETS
-from musicstream.engines import create_engine
 from musicstream.lake import Lake
+from musicstream.pipeline.steps import Steps, lake_for
 from musicstream.settings import Settings
-from musicstream.stages import lake_for, load_kpis, no_step
 from musicstream.state import ARCHIVED, REJECTED, Batch, FileEntry, Ledger, run_lock
 
 DAMAGED = "_state/damaged"
@@ -168,12 +166,7 @@ def _recompute(settings: Settings, lake: Lake, dates: list[str]) -> None:
     days = [date.fromisoformat(d) for d in dates]
     if not days:
         return
-    engine = create_engine(settings, lake)
-    try:
-        transform.compute_kpis(engine, days)
-    finally:
-        engine.close()
-    load_kpis(settings, lake, days, no_step)
+    Steps(settings, lake).recompute(days)
 
 
 def render(report: dict[str, Any]) -> None:

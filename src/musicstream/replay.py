@@ -33,8 +33,8 @@ from musicstream import pipeline
 from musicstream.datasets import STREAMS
 from musicstream.errors import LakeLocked, UserError
 from musicstream.lake import Lake
+from musicstream.pipeline import OnStep, lake_for, no_step
 from musicstream.settings import Settings
-from musicstream.stages import OnStep, lake_for, no_step
 from musicstream.state import (
     ARCHIVED,
     COMMITTED,

@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Any
 
-HEAVY = ("duckdb", "pyarrow", "pyspark", "boto3", "botocore", "musicstream.stages")
+HEAVY = ("duckdb", "pyarrow", "pyspark", "boto3", "botocore", "musicstream.pipeline")
 FIELDS = (
     "retries",
     "retry_exponential_backoff",

@@ -87,7 +87,7 @@ def test_spark_placement_submits_the_stage_to_the_spark_entry(parsed: dict) -> N
     for stage in ("validate", "compute_kpis"):
         task = spark[stage]
         assert task["type"] == "SparkSubmitOperator"
-        assert task["application"].endswith("musicstream/engines/spark/submit.py")
+        assert task["application"].endswith("musicstream/jobs/spark_submit.py")
         assert task["application_args"][:3] == ["--stage", stage, "--batch-id"]
         assert "{{ ti.xcom_pull(task_ids='plan')" in task["application_args"][3]
     assert set(spark["quality_gate"]["downstream"]) == {"compute_kpis", "reject"}

@@ -140,11 +140,11 @@ def test_killed_run_resumes_to_the_uninterrupted_state(
 
 def test_an_object_replaced_after_planning_loses_no_row_on_s3(aws_settings: Make) -> None:
     """S3 has no staged copy: the replaced object is left in landing and taken next."""
-    from musicstream import stages
+    from musicstream.pipeline import tasks
 
     aws = aws_settings()
     land(aws, 0)
-    planned = stages.plan_batch(aws)
+    planned = tasks.plan_batch(aws)
     assert planned is not None
     lake = open_lake(aws.lake, aws.aws_endpoint_url)
     rel = "landing/streams/day12/a.csv"

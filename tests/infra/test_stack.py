@@ -19,8 +19,9 @@ import pytest
 from typer.testing import CliRunner
 
 from aws.conftest import client, land
-from musicstream import notify, pipeline, stages
+from musicstream import notify, pipeline
 from musicstream.cli import app
+from musicstream.pipeline import tasks
 from musicstream.settings import Settings, load_settings
 from musicstream.stores.dynamodb import DynamoDBStore
 
@@ -146,25 +147,25 @@ def test_each_stage_is_allowed_every_call_it_makes_by_the_role_that_runs_it(
             "AirflowRole", lambda: s3.list_objects_v2(Bucket=bucket, Prefix="lake/landing/")
         )
         assert listed["KeyCount"]
-        batch = as_role("AirflowRole", lambda: stages.plan_batch(s))["batch_id"]
+        batch = as_role("AirflowRole", lambda: tasks.plan_batch(s))["batch_id"]
         as_role("AirflowRole", lambda: glue.get_job(JobName=job))
         run = as_role("AirflowRole", lambda: glue.start_job_run(JobName=job))["JobRunId"]
         as_role("AirflowRole", lambda: glue.get_job_run(JobName=job, RunId=run))
-        as_role("GlueJobRole", lambda: stages.validate_batch(s, batch))
+        as_role("GlueJobRole", lambda: tasks.validate_batch(s, batch))
         return batch
 
     land(settings, 0)  # an uploader (not one of the pipeline's roles) fills landing/
     first = dag_run(settings)
-    assert as_role("AirflowRole", lambda: stages.check_quality(settings, first))["passed"]
-    as_role("GlueJobRole", lambda: stages.compute_batch_kpis(settings, first))
-    as_role("AirflowRole", lambda: stages.load_batch(settings, first))
-    as_role("AirflowRole", lambda: stages.archive_batch(settings, first))
-    as_role("AirflowRole", lambda: notify.notify(settings, stages.summarize(settings, first)))
+    assert as_role("AirflowRole", lambda: tasks.check_quality(settings, first))["passed"]
+    as_role("GlueJobRole", lambda: tasks.compute_batch_kpis(settings, first))
+    as_role("AirflowRole", lambda: tasks.load_batch(settings, first))
+    as_role("AirflowRole", lambda: tasks.archive_batch(settings, first))
+    as_role("AirflowRole", lambda: notify.notify(settings, tasks.summarize(settings, first)))
 
     land(settings, 1)  # 1 of its 5 streams is a duplicate: over a 10% quality gate
     second = dag_run(strict)
-    assert not as_role("AirflowRole", lambda: stages.check_quality(strict, second))["passed"]
-    as_role("AirflowRole", lambda: stages.reject_batch(strict, second))
+    assert not as_role("AirflowRole", lambda: tasks.check_quality(strict, second))["passed"]
+    as_role("AirflowRole", lambda: tasks.reject_batch(strict, second))
     days = (date(2026, 1, 1), date(2026, 1, 31))
     assert as_role("AirflowRole", lambda: pipeline.backfill(settings, *days))
 

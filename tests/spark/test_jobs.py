@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import Landing, land_first, song
-from musicstream.engines.spark import glue, submit
+from musicstream.jobs import glue
+from musicstream.jobs import spark_submit as submit
 
 from .parity import differences, snapshot
 

@@ -5,12 +5,11 @@ fails the gate is rejected instead. Each step reads the batch's status from the 
 ledger, works only if the batch has not passed that step yet, and records the next status:
 
     planned → curated → computed → committed → archived
-                      ↘ rejected (gate.py)
+                      ↘ rejected (quality.py)
 
-So a step can run in a process of its own (an Airflow task, a Spark or Glue job), be
-retried, or be finished by a later ``musicstream run``. ``pipeline.run`` composes the same
-steps of :class:`Work` under one lock; the functions below it are the one-step-per-process
-entry points: each holds the lake's lock for its step and returns a small JSON-able result.
+So a step can run in a process of its own (an Airflow task, a Spark or Glue job: tasks.py),
+be retried, or be finished by a later ``musicstream run``, which takes a batch through all of
+them with :meth:`Steps.finish`.
 """
 
 from __future__ import annotations
@@ -21,15 +20,15 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from musicstream import archive, curate, gate, ingest, load, transform, validate
+from musicstream import archive, curate, ingest, layout, load, validate
 from musicstream.datasets import DATASETS
 from musicstream.engines import BatchContext, Engine, create_engine
 from musicstream.errors import QualityGateFailed, UserError
 from musicstream.lake import Lake, open_lake
+from musicstream.pipeline import quality
 from musicstream.settings import Settings
 from musicstream.state import (
     ARCHIVED,
-    BATCHES,
     COMMITTED,
     COMPUTED,
     CURATED,
@@ -40,7 +39,6 @@ from musicstream.state import (
     run_lock,
 )
 from musicstream.stores import create_store
-from musicstream.summary import run_summary
 
 OnStep = Callable[[str], None]
 ORDER = (PLANNED, CURATED, COMPUTED, COMMITTED, ARCHIVED)
@@ -51,12 +49,13 @@ def no_step(name: str) -> None:
 
 
 def lake_for(settings: Settings) -> Lake:
+    """The settings' lake, which must exist (a user error otherwise)."""
     lake = open_lake(settings.lake, settings.aws_endpoint_url, settings.aws_region)
     lake.require()
     return lake
 
 
-class Work:
+class Steps:
     """One process's turn at the lake under the run lock: the ledger, the steps, an engine."""
 
     def __init__(self, settings: Settings, lake: Lake, on_step: OnStep = no_step) -> None:
@@ -64,11 +63,19 @@ class Work:
         self.ledger = Ledger(lake)
         self._engine: Engine | None = None
 
-    def __enter__(self) -> Work:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close_engine()
+    @classmethod
+    @contextmanager
+    def locked(
+        cls, settings: Settings, lake: Lake | None = None, on_step: OnStep = no_step
+    ) -> Iterator[Steps]:
+        """The lake's run lock held, and the steps' engine closed at the end."""
+        lake = lake or lake_for(settings)
+        with run_lock(lake, settings.lock_timeout_s, lease_s=settings.lock_lease_s):
+            steps = cls(settings, lake, on_step)
+            try:
+                yield steps
+            finally:
+                steps.close_engine()
 
     @property
     def engine(self) -> Engine:
@@ -91,13 +98,27 @@ class Work:
     def unfinished(self) -> list[Batch]:
         return [b for b in self.ledger.batches() if b.status not in (ARCHIVED, REJECTED)]
 
+    def finish(self, batch: Batch) -> None:
+        """Take one batch from wherever it stopped to archived, or to rejected by the gate."""
+        try:
+            self.validate(batch)
+            if not quality.verdict(batch)["passed"]:
+                self.reject(batch)
+                return
+            self.compute(batch)
+            self.close_engine()  # the engine's memory is free before the store load
+            self.load(batch)
+            self.archive(batch)
+        finally:
+            self.close_engine()
+
     def plan(self, clock: datetime | None = None) -> Batch | None:
         """Record the new landing files as a batch, with the run clock and quality gate."""
         now = (clock or datetime.now(UTC)).replace(microsecond=0)
         batch = ingest.plan_batch(self.lake, self.ledger, now, self.settings.settle_s)
         if batch is None:
             return None
-        while self.lake.exists(f"{BATCHES}/{batch.batch_id}.json"):  # same files, same second
+        while self.lake.exists(layout.manifest(batch.batch_id)):  # same files, same second
             now += timedelta(seconds=1)
             batch.batch_id, batch.clock = ingest.batch_id(now, batch.files), now.isoformat()
         batch.max_bad_ratio = self.settings.max_bad_ratio
@@ -110,9 +131,9 @@ class Work:
             return
         started = time.monotonic()
         if batch.max_bad_ratio < 1:
-            gate.save_before_images(self.lake, batch)
+            curate.save_before_images(self.lake, batch)
         ctx = BatchContext(batch.batch_id, batch.clock_dt, self.settings.future_tolerance_s)
-        quality: list[dict[str, Any]] = []
+        rows: list[dict[str, Any]] = []
         dates: list[date] = []
         with self.lake.staging() as folder:  # admitted files live until curation is done
             for dataset in DATASETS:
@@ -128,28 +149,27 @@ class Work:
                     folder,
                     self.settings.input_encoding,
                 )
-                quality += transform.quality_rows(dataset.name, counts)
+                rows += quality.quality_rows(dataset.name, counts)
                 self.on_step(f"validate:{dataset.name}")
-                if dataset.is_dimension:
-                    curate.curate_dimension(self.engine, dataset.name)
-                else:
-                    dates = curate.curate_streams(self.engine, ctx)
+                if dataset.is_dimension:  # upserted into curated/<dataset>/
+                    self.engine.curate_dimension(dataset.name)
+                else:  # only the dates the batch touched are recomputed (SPEC §4)
+                    dates = self.engine.curate_streams(ctx)
                 self.on_step(f"curate:{dataset.name}")
         validate.write_file_quarantine(self.lake, batch)
-        batch.quality, batch.dates = quality, [d.isoformat() for d in dates]
+        batch.quality, batch.dates = rows, [d.isoformat() for d in dates]
         self._advance(batch, CURATED, started)
 
     def compute(self, batch: Batch) -> None:
         """curated → computed: every KPI of the touched dates, and the batch's quality table."""
         if not _due(batch, CURATED):
             return
-        verdict = gate.verdict(batch)
+        verdict = quality.verdict(batch)
         if not verdict["passed"]:  # the gate cannot be skipped, whoever calls this
-            raise QualityGateFailed(gate.message(verdict))
+            raise QualityGateFailed(quality.message(verdict))
         started = time.monotonic()
-        transform.compute_kpis(self.engine, [date.fromisoformat(d) for d in batch.dates])
-        self.on_step("kpis")
-        transform.write_batch_quality(self.lake, batch.batch_id, batch.quality)
+        self.compute_dates([date.fromisoformat(d) for d in batch.dates])
+        quality.write_batch_quality(self.lake, batch.batch_id, batch.quality)
         self.on_step("quality")
         self._advance(batch, COMPUTED, started)
 
@@ -158,8 +178,7 @@ class Work:
         if not _due(batch, COMPUTED):
             return
         started = time.monotonic()
-        days = [date.fromisoformat(d) for d in batch.dates]
-        load_kpis(self.settings, self.lake, days, self.on_step)
+        self.load_dates([date.fromisoformat(d) for d in batch.dates])
         self._advance(batch, COMMITTED, started)
         self.on_step("commit")
 
@@ -172,7 +191,7 @@ class Work:
         self.on_step("archive")
         self._advance(batch, ARCHIVED, started)
         if batch.max_bad_ratio < 1:
-            gate.discard_before_images(self.lake, batch)
+            curate.discard_before_images(self.lake, batch)
 
     def reject(self, batch: Batch) -> None:
         """curated → rejected: curation undone; quarantine, quality and raw files kept."""
@@ -182,11 +201,31 @@ class Work:
             raise UserError(f"batch {batch.batch_id} is {batch.status}: only a curated one")
         started = time.monotonic()
         self.close_engine()  # its in-memory dimensions still hold the rejected rows
-        gate.roll_back(self.lake, batch)
-        transform.write_batch_quality(self.lake, batch.batch_id, batch.quality)
+        curate.roll_back(self.lake, batch)
+        quality.write_batch_quality(self.lake, batch.batch_id, batch.quality)
         archive.archive_batch(self.lake, batch)
         self._advance(batch, REJECTED, started)
-        gate.discard_before_images(self.lake, batch)
+        curate.discard_before_images(self.lake, batch)
+
+    def recompute(self, dates: Sequence[date]) -> None:
+        """The KPIs of ``dates`` computed again and loaded: a backfill, a repair."""
+        self.compute_dates(dates)
+        self.close_engine()
+        self.load_dates(dates)
+
+    def compute_dates(self, dates: Sequence[date]) -> None:
+        """Each date from all its curated streams, so late data restates its day."""
+        if dates:
+            self.engine.write_kpis(sorted(dates))
+        self.on_step("kpis")
+
+    def load_dates(self, dates: Sequence[date]) -> None:
+        """Per-date replacement in the store of every KPI table of ``dates``."""
+        store = create_store(self.settings)
+        try:
+            load.load_dates(self.lake, store, dates, on_date=lambda d: self.on_step(f"load:{d}"))
+        finally:
+            store.close()
 
     def _advance(self, batch: Batch, status: str, started: float) -> None:
         batch.status = status
@@ -203,102 +242,3 @@ def _due(batch: Batch, status: str) -> bool:
     if ORDER.index(batch.status) < ORDER.index(status):
         raise UserError(f"batch {batch.batch_id} is only {batch.status}, not yet {status}")
     return batch.status == status
-
-
-def load_kpis(settings: Settings, lake: Lake, dates: Sequence[date], on_step: OnStep) -> None:
-    store = create_store(settings)
-    try:
-        load.load_dates(lake, store, dates, on_date=lambda d: on_step(f"load:{d}"))
-    finally:
-        store.close()
-
-
-# -- one step per process (Airflow tasks, `musicstream stage`, Spark/Glue jobs) ------------
-
-
-@contextmanager
-def _turn(settings: Settings) -> Iterator[Work]:
-    lake = lake_for(settings)
-    with (
-        run_lock(lake, settings.lock_timeout_s, lease_s=settings.lock_lease_s),
-        Work(settings, lake) as work,
-    ):
-        yield work
-
-
-def plan_batch(settings: Settings, clock: datetime | None = None) -> dict[str, Any] | None:
-    """The batch to work on: the oldest unfinished one, else the new landing files; or None."""
-    with _turn(settings) as work:
-        pending = work.unfinished()
-        batch = pending[0] if pending else work.plan(clock)
-        return None if batch is None else brief(batch)
-
-
-def _step(settings: Settings, batch_id: str, step: Callable[[Work, Batch], None]) -> dict[str, Any]:
-    with _turn(settings) as work:
-        batch = work.batch(batch_id)
-        step(work, batch)
-        return brief(batch)
-
-
-def validate_batch(settings: Settings, batch_id: str) -> dict[str, Any]:
-    return _step(settings, batch_id, Work.validate)
-
-
-def compute_batch_kpis(settings: Settings, batch_id: str) -> dict[str, Any]:
-    return _step(settings, batch_id, Work.compute)
-
-
-def load_batch(settings: Settings, batch_id: str) -> dict[str, Any]:
-    return _step(settings, batch_id, Work.load)
-
-
-def archive_batch(settings: Settings, batch_id: str) -> dict[str, Any]:
-    return _step(settings, batch_id, Work.archive)
-
-
-def reject_batch(settings: Settings, batch_id: str) -> dict[str, Any]:
-    return _step(settings, batch_id, Work.reject)
-
-
-def check_quality(settings: Settings, batch_id: str) -> dict[str, Any]:
-    """The gate's verdict on a validated batch (read-only: no lock)."""
-    return gate.verdict(Work(settings, lake_for(settings)).batch(batch_id))
-
-
-def summarize(
-    settings: Settings, batch_id: str | None, error: BaseException | str | None = None
-) -> dict[str, Any]:
-    """The run summary of one batch, as ``pipeline.run`` reports it, for notifications."""
-    batches = [] if batch_id is None else [Work(settings, lake_for(settings)).batch(batch_id)]
-    return run_summary(batches, sum(b.duration_s or 0.0 for b in batches), error)
-
-
-STAGES: dict[str, Callable[[Settings, str], dict[str, Any]]] = {
-    "validate": validate_batch,
-    "check_quality": check_quality,
-    "compute_kpis": compute_batch_kpis,
-    "load": load_batch,
-    "archive": archive_batch,
-    "reject": reject_batch,
-    "summarize": summarize,
-}
-
-
-def run_stage(name: str, settings: Settings, batch_id: str) -> dict[str, Any]:
-    """One stage by name: what ``musicstream stage`` and the Spark/Glue entry points call."""
-    if name not in STAGES:
-        raise UserError(f"unknown stage {name!r}; choose one of {', '.join(STAGES)}")
-    return STAGES[name](settings, batch_id)
-
-
-def brief(batch: Batch) -> dict[str, Any]:
-    """What a step hands to the next one (Airflow XCom): small, JSON-able."""
-    return {
-        "batch_id": batch.batch_id,
-        "status": batch.status,
-        "files": len(batch.files),
-        "rows_read": sum(f.rows_read for f in batch.files),
-        "rows_quarantined": sum(f.rows_quarantined for f in batch.files),
-        "dates": batch.dates,
-    }

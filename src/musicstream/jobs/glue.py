@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from musicstream.engines.spark.submit import JOB_SETTINGS, run_job, settings_for
+from musicstream.jobs.spark_submit import JOB_SETTINGS, run_job, settings_for
 
 JOB_ARGS = ("stage", "batch_id", "config", *JOB_SETTINGS)
 

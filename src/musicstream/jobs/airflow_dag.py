@@ -23,6 +23,7 @@ from typing import Any
 
 from airflow.sdk import Asset, BaseNotifier, BaseOperator, Param, Variable
 
+from musicstream import layout
 from musicstream.settings import Settings, load_settings
 
 START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -102,14 +103,14 @@ def _schedule_variable() -> str:
 
 
 def _spark_entry() -> str:
-    """The spark-submit application: the installed package's ``engines/spark/submit.py``.
+    """The spark-submit application: the installed package's ``jobs/spark_submit.py``.
 
-    Found by path, so that parsing the DAG does not import the Spark engine.
+    Found by path, so that parsing the DAG does not import the pipeline.
     """
     spec = importlib.util.find_spec("musicstream")
     assert spec is not None and spec.submodule_search_locations
     package = Path(next(iter(spec.submodule_search_locations)))
-    return str(package / "engines" / "spark" / "submit.py")
+    return str(package / "jobs" / "spark_submit.py")
 
 
 def default_args(config: DagConfig) -> dict[str, Any]:
@@ -176,7 +177,7 @@ def s3_landing_sensor(config: DagConfig) -> Any:
 
     return S3KeySensor(
         task_id="wait_for_landing",
-        bucket_key=f"{config.lake}/landing/*.csv*",
+        bucket_key=f"{config.lake}/{layout.LANDING}/*.csv*",
         wildcard_match=True,
         deferrable=True,
         aws_conn_id=config.aws_conn_id,
@@ -248,7 +249,7 @@ class RunNotifier(BaseNotifier):
         notify.notify(settings, self.summary(context, settings))
 
     def summary(self, context: Any, settings: Settings) -> dict[str, Any]:
-        from musicstream import stages, summary
+        from musicstream.pipeline import summary, tasks
 
         ti = context["ti"]
         planned = ti.xcom_pull(task_ids="plan")
@@ -257,7 +258,7 @@ class RunNotifier(BaseNotifier):
         if self.failed and ti.task_id != "reject":  # a rejection's message is the gate's
             error = context.get("exception") or f"task {ti.task_id} failed"
         try:
-            report = stages.summarize(settings, batch_id, error)
+            report = tasks.summarize(settings, batch_id, error)
         except Exception as exc:  # the lake itself may be what failed: still tell someone
             report = summary.run_summary([], 0.0, error or exc)
             report["batch_ids"] = [batch_id] if batch_id else []

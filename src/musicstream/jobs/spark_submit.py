@@ -1,6 +1,6 @@
 """spark-submit entry point: the pipeline, or one stage of a batch, on the Spark engine.
 
-    spark-submit --master yarn musicstream/engines/spark/submit.py \\
+    spark-submit --master yarn musicstream/jobs/spark_submit.py \\
         --lake s3://bucket/lake --store dynamodb [--stage validate --batch-id ID]
 
 Without ``--stage`` it is ``musicstream run``; with one it is ``musicstream stage`` (what
@@ -36,17 +36,18 @@ def settings_for(options: Mapping[str, Any]) -> Settings:
 
 def run_job(settings: Settings, stage: str | None, batch_id: str | None) -> dict[str, Any]:
     """The whole run, planning a batch (``stage='plan'``), or one stage of ``batch_id``."""
-    from musicstream import pipeline, stages
+    from musicstream import pipeline
     from musicstream.logs import setup_logging
+    from musicstream.pipeline import tasks
 
     setup_logging(settings.log_format)
     if stage is None:
         return pipeline.run(settings)
     if stage == "plan":
-        return stages.plan_batch(settings) or {"batch_id": None}
+        return tasks.plan_batch(settings) or {"batch_id": None}
     if not batch_id:
         raise UserError(f"stage {stage!r} needs --batch-id")
-    return stages.run_stage(stage, settings, batch_id)
+    return tasks.run_stage(stage, settings, batch_id)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from musicstream import gate
+from musicstream.pipeline import quality
 from musicstream.state import REJECTED, Batch
 
 
@@ -13,7 +13,7 @@ def run_summary(
     batches: list[Batch], duration_s: float, error: BaseException | str | None = None
 ) -> dict[str, Any]:
     """What happened, for people (CLI) and machines (webhook, SNS, Airflow)."""
-    rejected = [gate.message(gate.verdict(b)) for b in batches if b.status == REJECTED]
+    rejected = [quality.message(quality.verdict(b)) for b in batches if b.status == REJECTED]
     if isinstance(error, BaseException):
         error = f"{type(error).__name__}: {error}"
     status = "failed" if error else "rejected" if rejected else "ok" if batches else "nothing_new"
