@@ -1,0 +1,84 @@
+"""Commands that read: the ledger's status, KPIs from the store, a dry run of files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from musicstream.cli.common import (
+    Config,
+    Lake,
+    LogFormat,
+    Output,
+    StoreName,
+    app,
+    emit,
+    parse_date,
+    settings_from,
+)
+
+
+@app.command()
+def status(lake: Lake = None, config: Config = None, log_format: LogFormat = None) -> None:
+    """The ledger: batches, files, dates, and data quality."""
+    from musicstream import status as status_mod
+
+    settings = settings_from(config, log_format, lake=lake)
+    report = status_mod.collect(settings)
+    emit(settings, report, status_mod.render)
+
+
+@app.command()
+def kpis(
+    table: Annotated[str, typer.Argument(help="KPI table, e.g. genre_daily.")],
+    day: Annotated[str | None, typer.Option("--date")] = None,
+    date_from: Annotated[str | None, typer.Option("--from")] = None,
+    date_to: Annotated[str | None, typer.Option("--to")] = None,
+    genre: str | None = None,
+    track: str | None = None,
+    lake: Lake = None,
+    store: StoreName = None,
+    config: Config = None,
+    log_format: LogFormat = None,
+    output: Annotated[
+        Output, typer.Option("--format", help="How to print the rows.")
+    ] = Output.table,
+) -> None:
+    """Read KPIs from the serving store (a key lookup or a key-range query, never a scan)."""
+    from musicstream import console
+    from musicstream.stores import KpiQuery, create_store
+
+    settings = settings_from(config, log_format, lake=lake, store=store)
+    query = KpiQuery(
+        table,
+        parse_date(day, "--date"),
+        parse_date(date_from, "--from"),
+        parse_date(date_to, "--to"),
+        genre,
+        track,
+    )
+    query.check()
+    kv = create_store(settings, read_only=True)
+    try:
+        rows = kv.query(query)
+    finally:
+        kv.close()
+    console.print_rows(table, rows, output.value)
+
+
+@app.command("validate")
+def validate_cmd(
+    path: Annotated[Path, typer.Argument(help="A CSV file or a landing-style folder.")],
+    dataset: Annotated[str | None, typer.Option(help="songs, users or streams")] = None,
+    lake: Lake = None,
+    config: Config = None,
+    log_format: LogFormat = None,
+) -> None:
+    """Dry run: what would be kept and quarantined, and why. Writes nothing."""
+    from musicstream import dryrun
+
+    settings = settings_from(config, log_format, lake=lake)
+    report = dryrun.dry_run(settings, path, dataset)
+    emit(settings, report, dryrun.render)
