@@ -126,6 +126,20 @@ def test_settings_precedence_flag_env_file_default(tmp_path: Path, monkeypatch) 
     assert load_settings().lake == "lake"  # nothing given: the default
 
 
+def test_config_file_from_the_environment_with_top_level_keys(tmp_path: Path, monkeypatch) -> None:
+    config = tmp_path / "env.toml"
+    config.write_text('lake = "from-env-file"\nstore = "dynamodb"\n')
+    monkeypatch.setenv("MUSICSTREAM_CONFIG", str(config))
+    s = load_settings()
+    assert (s.lake, s.store) == ("from-env-file", "dynamodb")
+    assert load_settings(lake="flag").lake == "flag"
+    monkeypatch.setenv("MUSICSTREAM_CONFIG", str(tmp_path / "gone.toml"))
+    with pytest.raises(UserError, match=r"config file not found: .*gone\.toml"):
+        load_settings()
+    with pytest.raises(UserError, match="cannot read config file"):
+        load_settings(tmp_path)  # a folder is no config file
+
+
 def test_demo_runs_two_batches_and_shows_kpis(tmp_path: Path) -> None:
     proc = cli("demo", "--lake", str(tmp_path / "demo"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]

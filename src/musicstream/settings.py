@@ -1,19 +1,42 @@
-"""Typed settings: CLI flag > env (``MUSICSTREAM_…``) > TOML config file > default."""
+"""Typed settings: CLI flag > env (``MUSICSTREAM_…``) > TOML config file > default.
+
+Imports nothing of the package but ``errors``: engines and stores import settings, never the
+reverse. The names an engine or store may have are spelled here; their registries
+(``ENGINES``, ``STORES``) are tested to hold exactly these names.
+"""
 
 from __future__ import annotations
 
+import os
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    TomlConfigSettingsSource,
 )
 
 from musicstream.errors import UserError
+
+EngineName = Literal["duckdb", "spark"]
+StoreName = Literal["sqlite", "dynamodb"]
+
+
+def _one_of(kind: str, names: tuple[str, ...]) -> BeforeValidator:
+    """Reject an unknown name in the words users know: "unknown engine 'x'; choose one of …"
+    (pydantic's own Literal message would read "Input should be 'duckdb' or 'spark'")."""
+
+    def check(value: object) -> object:
+        if value not in names:
+            raise ValueError(f"unknown {kind} {value!r}; choose one of {', '.join(names)}")
+        return value
+
+    return BeforeValidator(check)
 
 
 class TopN(BaseModel):
@@ -32,8 +55,8 @@ class Settings(BaseSettings):
     )
 
     lake: str = "lake"
-    engine: str = "duckdb"
-    store: str = "sqlite"
+    engine: Annotated[EngineName, _one_of("engine", get_args(EngineName))] = "duckdb"
+    store: Annotated[StoreName, _one_of("store", get_args(StoreName))] = "sqlite"
     store_path: str | None = None  # SQLite file; default <lake>/_state/kpis.sqlite
     store_prefix: str = "musicstream_"  # table-name prefix for shared stores (DynamoDB)
     threads: int | None = Field(default=None, ge=1)
@@ -57,24 +80,6 @@ class Settings(BaseSettings):
     aws_region: str | None = None
     log_format: Literal["text", "json"] = "text"
     progress: bool = True
-
-    @field_validator("engine")
-    @classmethod
-    def _known_engine(cls, v: str) -> str:
-        from musicstream.engines import ENGINES
-
-        if v not in ENGINES:
-            raise ValueError(f"unknown engine {v!r}; choose one of {', '.join(ENGINES)}")
-        return v
-
-    @field_validator("store")
-    @classmethod
-    def _known_store(cls, v: str) -> str:
-        from musicstream.stores import STORES
-
-        if v not in STORES:
-            raise ValueError(f"unknown store {v!r}; choose one of {', '.join(STORES)}")
-        return v
 
     @field_validator("input_encoding")
     @classmethod
@@ -103,51 +108,52 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _TomlSource(settings_cls))
+        return (init_settings, env_settings, _TomlFile(settings_cls, _config_path()))
 
 
-class _TomlSource(PydanticBaseSettingsSource):
-    """Values from the TOML file named by ``MUSICSTREAM_CONFIG`` (or ``musicstream.toml``)."""
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        raise NotImplementedError  # __call__ is used instead
-
-    def __call__(self) -> dict[str, Any]:
-        return _read_config(_config_path())
-
-
-_CONFIG_FILE: Path | None = None
+# The file ``load_settings(config)`` names, for the settings built inside that call only.
+_named_config: ContextVar[Path | None] = ContextVar("musicstream_config", default=None)
 
 
 def _config_path() -> Path | None:
-    import os
-
-    if _CONFIG_FILE is not None:
-        return _CONFIG_FILE
-    named = os.environ.get("MUSICSTREAM_CONFIG")
+    """The file named to this call, else by ``MUSICSTREAM_CONFIG``, else ``musicstream.toml``
+    when the working directory has one."""
+    named = _named_config.get() or os.environ.get("MUSICSTREAM_CONFIG")
     if named:
         return Path(named)
     default = Path("musicstream.toml")
     return default if default.exists() else None
 
 
-def _read_config(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"config file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UserError(f"cannot read config file {path}: {exc}") from None
-    return dict(data.get("musicstream", data))
+class _TomlFile(TomlConfigSettingsSource):
+    """pydantic-settings' TOML source, strict about the file the user named.
+
+    The file must be readable (a missing or broken one is a UserError, never silently no
+    config), and its settings are either top-level keys or a ``[musicstream]`` table.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls, toml_file=path)
+
+    @staticmethod
+    def _existing_files(files: Any) -> list[Any]:
+        """Every named file, existing or not: reading an absent one is the error to report."""
+        return [] if files is None else [files]
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        try:
+            data = super()._read_file(file_path)
+        except FileNotFoundError:
+            raise UserError(f"config file not found: {file_path}") from None
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise UserError(f"cannot read config file {file_path}: {exc}") from None
+        return dict(data.get("musicstream", data))
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     """Build settings; ``overrides`` are CLI flags (None means 'not given')."""
-    global _CONFIG_FILE
-    _CONFIG_FILE = config
     given = {k: v for k, v in overrides.items() if v is not None}
+    token = _named_config.set(config)
     try:
         return Settings(**given)
     except ValidationError as exc:
@@ -156,4 +162,4 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         message = str(first["msg"]).removeprefix("Value error, ")
         raise UserError(f"invalid setting {where}: {message}") from None
     finally:
-        _CONFIG_FILE = None
+        _named_config.reset(token)

@@ -59,10 +59,10 @@ def test_query_csv_to_stdout(app: typer.Typer, runner: CliRunner, kpi_lake: str)
     args = ["query", "top_artists", "--lake", kpi_lake, "--top-n", "2", "--format", "csv"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert result.stdout == (
-        "rank,artist,listen_count,total_listening_ms,tracks\n"
-        "1,Gamma,9,1230000,1\n"
-        "2,Alpha,7,1160000,3\n"
+    assert result.stdout == (  # pyarrow's CSV writer quotes every text value and name
+        '"rank","artist","listen_count","total_listening_ms","tracks"\n'
+        '1,"Gamma",9,1230000,1\n'
+        '2,"Alpha",7,1160000,3\n'
     )
 
 

@@ -142,7 +142,7 @@ def test_hostile_text_cannot_break_out_of_the_page() -> None:
 
 
 def test_pngs_survive_hostile_names_and_empty_data(tmp_path: Path) -> None:
-    from musicstream.report.build import ReportData
+    from musicstream.report.data import ReportData
     from musicstream.report.static import write_pngs
 
     evil, day = "$^$ <b>x</b> \\frac{ $", date(2026, 1, 5)

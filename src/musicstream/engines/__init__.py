@@ -6,18 +6,18 @@ nothing row-shaped crosses into Python.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
 from typing import TYPE_CHECKING, Protocol
 
-from musicstream.errors import UserError
+from musicstream import layout
+from musicstream.plugins import load_class
 
 if TYPE_CHECKING:
     from musicstream.lake import Lake
-    from musicstream.settings import Settings
+    from musicstream.settings import EngineName, Settings
 
 
 LINES, RECORDS = "lines", "records"
@@ -95,7 +95,7 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-ENGINES: dict[str, str] = {
+ENGINES: dict[EngineName, str] = {
     "duckdb": "musicstream.engines.duckdb.engine:DuckDBEngine",
     "spark": "musicstream.engines.spark.engine:SparkEngine",
 }
@@ -103,20 +103,8 @@ ENGINES: dict[str, str] = {
 
 def create_engine(settings: Settings, lake: Lake) -> Engine:
     """Instantiate the engine named in settings (heavy imports happen only here)."""
-    try:
-        module_name, cls_name = ENGINES[settings.engine].split(":")
-    except KeyError:
-        raise UserError(
-            f"unknown engine {settings.engine!r}; choose one of {', '.join(ENGINES)}"
-        ) from None
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UserError(
-            f"engine {settings.engine!r} needs an extra: "
-            f"pip install 'musicstream[{settings.engine}]' ({exc.name} is missing)"
-        ) from None
-    engine: Engine = getattr(module, cls_name)(settings, lake)
+    cls = load_class("engine", ENGINES, settings.engine, extra=settings.engine)
+    engine: Engine = cls(settings, lake)
     return engine
 
 
@@ -136,7 +124,7 @@ def date_stream_files(lake: Lake, dates: Sequence[date]) -> list[str]:
     return [
         path
         for day in dates
-        for path in lake.files(f"curated/streams/report_date={day.isoformat()}")
+        for path in lake.files(layout.stream_day(day))
         if path.endswith(".parquet")
     ]
 
@@ -146,7 +134,7 @@ def remove_stale_dates(
 ) -> None:
     """Drop the partitions of ``dates`` a KPI table wrote no rows for: no stale rows stay."""
     for day in set(dates) - set(written):
-        lake.remove(f"kpis/{table}/report_date={day.isoformat()}", recursive=True)
+        lake.remove(layout.kpi_day(table, day), recursive=True)
 
 
 def sql(name: str) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from musicstream.generate.sqlkit import scalar
+from musicstream.sqltext import literal
 
 STREAM_REQUIRED = ("user_id", "track_id", "listen_time")
 
@@ -110,10 +111,9 @@ def _union(con: duckdb.DuckDBPyConnection, folder: Path, required: tuple[str, ..
             continue
         columns = ", ".join(f"'c{k}': 'VARCHAR'" for k in range(len(names)))
         picks = ", ".join(f'c{k} as "{n}"' for k, n in enumerate(names) if n and n not in names[:k])
-        source = str(path).replace("'", "''")
         # store_rejects, not ignore_errors: with explicit columns + strict mode, DuckDB 1.5's
         # ignore_errors alone also dropped most *valid* rows of a file holding malformed ones
-        parts.append(f"""select {picks} from read_csv('{source}', header = false, skip = 1,
+        parts.append(f"""select {picks} from read_csv({literal(path)}, header = false, skip = 1,
           auto_detect = false, columns = {{{columns}}}, delim = ',', quote = '"', escape = '"',
           strict_mode = true, store_rejects = true)""")
     if not parts:

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from musicstream.generate import vocab
+from musicstream.sqltext import literal
 
 B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -52,10 +53,7 @@ def connect(seed: int, threads: int | None = None) -> duckdb.DuckDBPyConnection:
 
 def sql_list(values: Sequence[str | int | float]) -> str:
     """A SQL list literal; strings are single-quoted with quotes doubled."""
-    items = [
-        f"'{v.replace(chr(39), chr(39) * 2)}'" if isinstance(v, str) else repr(v) for v in values
-    ]
-    return "[" + ", ".join(items) + "]"
+    return "[" + ", ".join(literal(v) if isinstance(v, str) else repr(v) for v in values) + "]"
 
 
 def set_variable(con: duckdb.DuckDBPyConnection, name: str, values: Sequence[str | int]) -> None:
@@ -89,9 +87,8 @@ def copy_lines(
     options = "format csv, header true, quote '', escape '', delimiter '\t'"
     if gz:
         options += ", compression gzip"
-    target = str(path).replace("'", "''")
     con.execute(
-        f"copy (select line as \"{alias}\" from ({select_lines})) to '{target}' ({options})"
+        f'copy (select line as "{alias}" from ({select_lines})) to {literal(path)} ({options})'
     )
 
 

@@ -7,7 +7,6 @@ is exactly what an analyst gets from ``musicstream query`` or from Athena.
 from __future__ import annotations
 
 from contextlib import nullcontext
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,7 +14,8 @@ import duckdb
 import plotly.graph_objects as go
 
 from musicstream.report import charts, lakeio, queries
-from musicstream.report.charts import MS_PER_HOUR, Row
+from musicstream.report.charts import MS_PER_HOUR
+from musicstream.report.data import REPORT_QUERIES, ReportData, load_data
 from musicstream.report.page import Section, render_page
 
 SECTIONS = (
@@ -47,66 +47,6 @@ SECTIONS = (
         "crosses (top); quarantined rows by reason (bottom).",
     ),
 )
-
-
-@dataclass(frozen=True)
-class ReportData:
-    """The query results behind the charts, as lists of row dicts."""
-
-    top_genres: list[Row]
-    genres: list[Row]
-    artists: list[Row]
-    songs: list[Row]
-    countries: list[Row]
-    engagement: list[Row]
-    quality: list[Row]
-
-
-REPORT_QUERIES = (
-    "top_genres_trend",
-    "genre_trend_daily",
-    "top_artists",
-    "top_songs_latest",
-    "country_plays",
-    "listener_engagement",
-    "quality_by_batch",
-)
-
-
-def load_data(con: duckdb.DuckDBPyConnection, lake: str, params: queries.Params) -> ReportData:
-    """Run the report's queries; ReportError when the period has no KPI data at all."""
-    top_genres = _rows(con, lake, "top_genres_trend", params, required=True)
-    if not top_genres:
-        period = f"{params.date_from or 'the start'} to {params.date_to or 'the end'}"
-        raise lakeio.ReportError(f"no KPI data in the lake {lake} from {period}")
-    names = {r["genre"] for r in top_genres}
-    daily = _rows(con, lake, "genre_trend_daily", params)
-    return ReportData(
-        top_genres=top_genres,
-        genres=[r for r in daily if r["genre"] in names],
-        artists=_rows(con, lake, "top_artists", params),
-        songs=_rows(con, lake, "top_songs_latest", params),
-        countries=_rows(con, lake, "country_plays", params),
-        engagement=_rows(con, lake, "listener_engagement", params),
-        quality=_rows(con, lake, "quality_by_batch", params),
-    )
-
-
-def _rows(
-    con: duckdb.DuckDBPyConnection,
-    lake: str,
-    name: str,
-    params: queries.Params,
-    required: bool = False,
-) -> list[Row]:
-    """A query's rows; a table missing from the lake gives an empty chart unless required."""
-    assert name in REPORT_QUERIES, f"add {name} to REPORT_QUERIES: its tables are mirrored"
-    try:
-        return queries.run_query(con, lake, name, params).to_pylist()
-    except lakeio.LakeDataMissing:
-        if required:
-            raise
-        return []
 
 
 def figures(data: ReportData) -> list[tuple[Section, go.Figure]]:

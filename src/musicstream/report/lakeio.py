@@ -16,6 +16,7 @@ import duckdb
 
 from musicstream.errors import UserError
 from musicstream.report.tables import TABLES, TableSpec
+from musicstream.sqltext import literal
 
 
 class ReportError(UserError):
@@ -75,11 +76,6 @@ def readable(lake: str, tables: Iterable[str]) -> Iterator[str]:
             raise type(exc)(str(exc).replace(folder, root)) from None
 
 
-def sql_string(value: str) -> str:
-    """A single-quoted SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
 def table_glob(lake: str, spec: TableSpec) -> str:
     """The glob of a table's data files under the lake root."""
     return f"{lake_root(lake)}/{spec.file_glob}"
@@ -87,7 +83,7 @@ def table_glob(lake: str, spec: TableSpec) -> str:
 
 def has_files(con: duckdb.DuckDBPyConnection, lake: str, spec: TableSpec) -> bool:
     """Whether the table has at least one data file in the lake."""
-    row = con.execute(f"select count(*) from glob({sql_string(table_glob(lake, spec))})")
+    row = con.execute(f"select count(*) from glob({literal(table_glob(lake, spec))})")
     found = row.fetchone()
     return bool(found and found[0])
 
@@ -98,10 +94,10 @@ def source_sql(lake: str, spec: TableSpec) -> str:
     The partition key stays a string, as in the Athena DDL, so a query means the same on
     both engines; queries cast it where they need a date.
     """
-    glob = sql_string(table_glob(lake, spec))
+    glob = literal(table_glob(lake, spec))
     if spec.partition is None:
         return f"select * from read_parquet({glob})"
-    types = "{" + f"{sql_string(spec.partition)}: 'varchar'" + "}"
+    types = "{" + f"{literal(spec.partition)}: 'varchar'" + "}"
     return f"select * from read_parquet({glob}, hive_partitioning = true, hive_types = {types})"
 
 
@@ -122,7 +118,7 @@ def batch_ids(
     is kept whatever the range, rather than hidden.
     """
     spec = require_table(con, lake, "batch_quality")
-    rows = con.execute(f"select file from glob({sql_string(table_glob(lake, spec))})").fetchall()
+    rows = con.execute(f"select file from glob({literal(table_glob(lake, spec))})").fetchall()
     ids = sorted({_partition_value(str(r[0]), "batch_id") for r in rows})
     return [b for b in ids if _in_range(_batch_date(b), date_from, date_to)]
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from musicstream.report.lakeio import ReportError
@@ -34,11 +34,11 @@ def write_result(result: pa.Table, fmt: str, out: Path | None) -> None:
 
 
 def write_csv(result: pa.Table, stream: TextIO) -> None:
-    """CSV with a header row; NULL as an empty field, floats at full precision."""
-    writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(result.column_names)
-    for row in result.to_pylist():
-        writer.writerow(["" if v is None else v for v in row.values()])
+    """CSV with a header row (pyarrow's writer): NULL as an empty field, text quoted, floats
+    in their shortest exact form. Written as text, so stdout works however it is captured."""
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(result, sink)
+    stream.write(sink.getvalue().to_pybytes().decode("utf-8"))
 
 
 def print_table(result: pa.Table, out: Path | None = None) -> None:

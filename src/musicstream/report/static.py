@@ -25,7 +25,7 @@ from musicstream.report.charts import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from musicstream.report.build import ReportData
+    from musicstream.report.data import ReportData
 
 _SIZE = (11, 5.5)
 

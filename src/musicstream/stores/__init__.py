@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from musicstream.datasets import KPI_COLUMNS
 from musicstream.errors import UserError
+from musicstream.plugins import load_class
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from musicstream.settings import Settings
+    from musicstream.settings import Settings, StoreName
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-STORES: dict[str, str] = {
+STORES: dict[StoreName, str] = {
     "sqlite": "musicstream.stores.sqlite:SQLiteStore",
     "dynamodb": "musicstream.stores.dynamodb:DynamoDBStore",
 }
@@ -84,19 +84,6 @@ def create_store(settings: Settings, read_only: bool = False) -> Store:
     A read-only open never creates the store (nor the lake it lives in). A store class that
     creates nothing when opened (DynamoDB: tables are made by ``init``) needs no such path.
     """
-    try:
-        module_name, cls_name = STORES[settings.store].split(":")
-    except KeyError:
-        raise UserError(
-            f"unknown store {settings.store!r}; choose one of {', '.join(STORES)}"
-        ) from None
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UserError(
-            f"store {settings.store!r} needs an extra: pip install 'musicstream[aws]' "
-            f"({exc.name} is missing)"
-        ) from None
-    cls = getattr(module, cls_name)
+    cls = load_class("store", STORES, settings.store, extra="aws")
     store: Store = getattr(cls, "open_read_only", cls)(settings) if read_only else cls(settings)
     return store
