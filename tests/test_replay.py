@@ -237,7 +237,7 @@ def test_a_replay_killed_before_its_file_landed_frees_its_rows(
         raise OSError("killed")
 
     with monkeypatch.context() as patch:
-        patch.setattr(replay, "_land", killed)
+        patch.setattr(replay.manifest, "land", killed)
         with pytest.raises(OSError, match="killed"):
             replay.replay(settings, ["unknown_track"])
     assert len(list((late / "_state" / "replays").iterdir())) == 1  # a manifest, no file
@@ -293,3 +293,21 @@ def test_the_replay_file_reads_right_whatever_the_input_encoding(
 
     assert (made["kept"], made["quarantined"]) == (1, 0)
     assert events(lake) == [("u1", "café", "2026-01-02 10:00:00")]
+
+
+@pytest.mark.parametrize(
+    "value", [None, "", " \t", "t9", " t9", "t9\t", " \tt9 \t", "t 9", "\u00a0t9", "t9\n", "\x01t9"]
+)
+def test_a_replay_matches_ids_as_validation_does(value: str | None) -> None:
+    """The replay's ``_id`` trims as the SQL macro ``ms_id`` (an empty id matches nothing)."""
+    from importlib import resources
+
+    import duckdb
+
+    from musicstream.replay.rows import _id
+
+    macros = resources.files("musicstream.engines.duckdb").joinpath("macros.sql")
+    con = duckdb.connect()
+    con.execute(macros.read_text("utf-8"))
+    (expected,) = con.execute("select ms_id(?)", [value]).fetchone()
+    assert (_id(value) or None) == expected

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from musicstream.lake import Lake
+from musicstream import layout
+from musicstream.lake import Lake, LocalLake
 from musicstream.state import Batch, FileEntry
 
 log = logging.getLogger(__name__)
@@ -20,8 +21,7 @@ log = logging.getLogger(__name__)
 def archive_path(batch: Batch, landing_path: str) -> str:
     """``archive/<dataset>/<YYYY-MM-DD>/<batch_id>/<path under landing/<dataset>/>``."""
     _, dataset, rest = landing_path.split("/", 2)
-    day = batch.clock_dt.date().isoformat()
-    return f"archive/{dataset}/{day}/{batch.batch_id}/{rest}"
+    return layout.archived(dataset, batch.clock_dt.date().isoformat(), batch.batch_id, rest)
 
 
 def archive_batch(lake: Lake, batch: Batch) -> None:
@@ -31,6 +31,7 @@ def archive_batch(lake: Lake, batch: Batch) -> None:
             continue  # never processed: it stays in landing for a later run
         target = archive_path(batch, entry.path)
         if entry.staged:
+            assert isinstance(lake, LocalLake)  # only a local lake stages copies
             lake.rename(entry.staged, target)
             _retire(lake, entry)
         else:
@@ -55,7 +56,7 @@ def _move(lake: Lake, entry: FileEntry, target: str) -> None:
         return  # moved by an interrupted attempt, or gone before it could be read
     if entry.version is not None and now != entry.version:
         _leave(entry)
-    elif lake.is_local:
+    elif isinstance(lake, LocalLake):
         lake.rename(entry.path, target)  # also what cannot be read, such as a dangling link
     else:
         lake.move(entry.path, target)

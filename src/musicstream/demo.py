@@ -9,21 +9,21 @@ from pathlib import Path
 from musicstream import pipeline
 from musicstream.console import console, print_rows, print_run_summary
 from musicstream.errors import UserError
+from musicstream.layout import DEMO_MARKER, DEMO_SCRATCH, LANDING, STATE
 from musicstream.settings import load_settings
 from musicstream.stores import KpiQuery, create_store
 
-MARKER = "_state/DEMO"
 START = date(2026, 1, 1)
 
 
 def fresh_lake(lake: Path) -> None:
     """Start from an empty folder; only a previous demo lake is ever wiped."""
     if lake.exists() and any(lake.iterdir()):
-        if not (lake / MARKER).exists():
+        if not (lake / DEMO_MARKER).exists():
             raise UserError(f"{lake} exists and is not a demo lake; choose another --lake")
         shutil.rmtree(lake)
-    (lake / "_state").mkdir(parents=True, exist_ok=True)
-    (lake / MARKER).write_text("created by `musicstream demo`; safe to delete\n")
+    (lake / STATE).mkdir(parents=True, exist_ok=True)
+    (lake / DEMO_MARKER).write_text("created by `musicstream demo`; safe to delete\n")
 
 
 def run_demo(lake: Path) -> None:
@@ -32,10 +32,10 @@ def run_demo(lake: Path) -> None:
     fresh_lake(lake)
     # The demo lands its own files, whole, just before each run: nothing is in flight.
     settings = load_settings(lake=str(lake), progress=False, settle_s=0)
-    first = lake / "_state" / "demo-batch-1"
+    first = lake / DEMO_SCRATCH
     console.rule("Batch 1: a week of listening, with some bad rows and files")
     generate(
-        lake / "landing",
+        lake / LANDING,
         streams=50_000,
         songs=2_280,
         users=3_000,
@@ -44,10 +44,10 @@ def run_demo(lake: Path) -> None:
         seed=42,
         dirty=0.02,
     )
-    shutil.copytree(lake / "landing", first)  # what batch 2 is made relative to
+    shutil.copytree(lake / LANDING, first)  # what batch 2 is made relative to
     print_run_summary(pipeline.run(settings))
     console.rule("Batch 2: late streams, duplicates, and dimension updates")
-    generate_increment(lake / "landing", first, streams=5_000, seed=7, dirty=0.02)
+    generate_increment(lake / LANDING, first, streams=5_000, seed=7, dirty=0.02)
     shutil.rmtree(first)
     print_run_summary(pipeline.run(settings))
     show_day(settings, pipeline.curated_dates(pipeline.lake_for(settings))[-1])

@@ -14,15 +14,16 @@ from typing import Any
 
 import duckdb
 
-from musicstream import ingest, validate
+from musicstream import ingest, layout, validate
 from musicstream.datasets import BY_NAME, DATASETS
 from musicstream.engines import BatchContext, FileCounts, create_engine
 from musicstream.errors import UserError
-from musicstream.lake import Lake, open_lake
+from musicstream.lake import LocalLake, open_lake
 from musicstream.settings import Settings
 from musicstream.state import FileEntry
 
 SAMPLE = 5
+BATCH_ID = "dry-run"  # of the scratch lake's one batch
 
 
 def input_files(path: Path, dataset: str | None) -> list[tuple[str, Path]]:
@@ -78,18 +79,18 @@ def _csvs(path: Path) -> list[Path]:
 
 
 def _ignored(rel: Path) -> bool:
-    return ingest.ignored("landing/x/" + rel.as_posix())
+    return ingest.ignored(f"{layout.landing('x')}/{rel.as_posix()}")
 
 
 def dry_run(settings: Settings, path: Path, dataset: str | None) -> dict[str, Any]:
     """Validate ``path``'s files as a run would, against the lake, writing nothing to it."""
     files = input_files(path, dataset)
     with tempfile.TemporaryDirectory(prefix="musicstream-validate-") as tmp:
-        scratch = Lake(tmp)
+        scratch = LocalLake(tmp)
         dims_from = _mirror_lake(settings, tmp)
         entries = _plan_inputs(scratch, files)
         ctx = BatchContext(
-            "dry-run", datetime.now(UTC).replace(microsecond=0), settings.future_tolerance_s
+            BATCH_ID, datetime.now(UTC).replace(microsecond=0), settings.future_tolerance_s
         )
         engine = create_engine(settings, scratch)
         report: dict[str, Any] = {"dimensions_from": dims_from, "files": [], "samples": {}}
@@ -136,29 +137,29 @@ def _mirror_lake(settings: Settings, tmp: str) -> str | None:
     the events a run would quarantine as ``duplicate_event``)."""
     try:
         lake = open_lake(settings.lake, settings.aws_endpoint_url, settings.aws_region)
-        if not lake.exists("curated"):
+        if not lake.exists(layout.CURATED):
             return None
     except Exception:
         return None
     for dim in ("songs", "users"):
-        rel = f"curated/{dim}/{dim}.parquet"
+        rel = layout.dimension(dim)
         if lake.exists(rel):
-            os.makedirs(f"{tmp}/curated/{dim}", exist_ok=True)
+            os.makedirs(os.path.dirname(f"{tmp}/{rel}"), exist_ok=True)
             lake.fs.get_file(lake.path(rel), f"{tmp}/{rel}")
-    if lake.is_local and lake.exists("curated/streams"):
-        os.symlink(lake.path("curated/streams"), f"{tmp}/curated/streams")
+    if lake.is_local and lake.exists(layout.CURATED_STREAMS):
+        os.symlink(lake.path(layout.CURATED_STREAMS), f"{tmp}/{layout.CURATED_STREAMS}")
     return lake.url
 
 
-def _plan_inputs(scratch: Lake, files: list[tuple[str, Path]]) -> list[FileEntry]:
+def _plan_inputs(scratch: LocalLake, files: list[tuple[str, Path]]) -> list[FileEntry]:
     """Plan the inputs in the scratch lake as a run plans landing files (same admission)."""
     entries = []
     for i, (ds, src) in enumerate(files):
-        rel = f"landing/{ds}/{i:05d}-{src.name}"
-        os.makedirs(f"{scratch.root}/landing/{ds}", exist_ok=True)
+        rel = f"{layout.landing(ds)}/{i:05d}-{src.name}"
+        os.makedirs(scratch.path(layout.landing(ds)), exist_ok=True)
         # a link: planning copies what it points to, and sees its mtime (the landing order)
-        os.symlink(src.absolute(), f"{scratch.root}/{rel}")
-        listed = [f for f in scratch.listing(f"landing/{ds}") if f.path == rel]
+        os.symlink(src.absolute(), scratch.path(rel))
+        listed = [f for f in scratch.listing(layout.landing(ds)) if f.path == rel]
         entry = ingest.plan_file(scratch, listed[0])
         if entry is None:
             raise UserError(f"{src} changed while it was read; try again")
@@ -167,7 +168,7 @@ def _plan_inputs(scratch: Lake, files: list[tuple[str, Path]]) -> list[FileEntry
 
 
 def _samples(tmp: str, dataset: str) -> list[dict[str, Any]]:
-    q = f"{tmp}/quarantine/{dataset}/batch_id=dry-run/quarantine.parquet"
+    q = f"{tmp}/{layout.quarantine_file(dataset, BATCH_ID)}"
     if not os.path.exists(q):
         return []
     rel = duckdb.sql(f"select * exclude (source_file) from read_parquet('{q}') limit {SAMPLE}")

@@ -18,8 +18,9 @@ import time
 import uuid
 from datetime import datetime
 
+from musicstream import layout
 from musicstream.datasets import DATASETS
-from musicstream.lake import Lake, Listed, one_line
+from musicstream.lake import Lake, Listed, LocalLake, one_line
 from musicstream.state import Batch, FileEntry, Ledger
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,6 @@ log = logging.getLogger(__name__)
 CSV_SUFFIXES = (".csv", ".csv.gz")
 IGNORED_PREFIXES = (".", "_")  # hidden and temporary uploads, markers such as _SUCCESS
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload")
-STAGED = "_state/staged"
 
 
 def ignored(path: str) -> bool:
@@ -43,7 +43,7 @@ def landing_files(lake: Lake, settle_s: float = 0.0) -> tuple[list[Listed], list
     settled: list[Listed] = []
     landing: list[Listed] = []
     for dataset in DATASETS:
-        for found in lake.listing(f"landing/{dataset.name}"):
+        for found in lake.listing(layout.landing(dataset.name)):
             if ignored(found.path):
                 continue
             (landing if now - found.mtime < settle_s else settled).append(found)
@@ -88,8 +88,8 @@ def plan_file(lake: Lake, found: Listed) -> FileEntry | None:
     if not found.path.lower().endswith(CSV_SUFFIXES):
         entry.reason, entry.detail = "unsupported_file", "not a .csv or .csv.gz file"
     try:
-        if lake.is_local:
-            staged = f"{STAGED}/{uuid.uuid4().hex}"
+        if isinstance(lake, LocalLake):
+            staged = layout.staged(uuid.uuid4().hex)
             copied = lake.stage(found.path, staged)
             if copied is None:
                 log.info("%s is still being written: left for a later run", found.path)
@@ -119,7 +119,7 @@ def _drop_orphan_copies(lake: Lake, batches: list[Batch]) -> None:
     if not lake.is_local:
         return
     wanted = {s for b in batches for s in b.staged_copies()}
-    for path in lake.files(STAGED):
+    for path in lake.files(layout.STAGED):
         if path not in wanted:
             lake.remove(path)
 

@@ -118,3 +118,40 @@ def rollback(batch_id: str) -> str:
 def tmp(name: str) -> str:
     """Scratch space of one process, removed when it is done."""
     return f"{TMP}/{name}"
+
+
+REPLAY_LANDING = f"{LANDING}/streams/replay"  # where `replay` lands quarantined streams again
+DEMO_SCRATCH = f"{STATE}/demo-batch-1"  # the demo's copy of its first landing files
+
+
+def batch_of(path: str) -> str | None:
+    """The batch id of a path below a ``batch_id=B`` folder, else None."""
+    for part in path.split("/"):
+        if part.startswith("batch_id="):
+            return part.split("=", 1)[1]
+    return None
+
+
+def quarantined(dataset: str) -> str:
+    """The folder of every batch's quarantine of a dataset."""
+    return f"{QUARANTINE}/{dataset}"
+
+
+def replay_manifest(replay_id: str) -> str:
+    """A replay's record of the quarantined rows it took."""
+    return f"{REPLAYS}/{replay_id}.json"
+
+
+def replay_file(replay_id: str) -> str:
+    """Where a replay lands its rows, validated by the next run like any landing file."""
+    return f"{REPLAY_LANDING}/{replay_id}.csv"
+
+
+def staged(name: str) -> str:
+    """A landing file's copy taken at planning (a local lake): what its batch processes."""
+    return f"{STAGED}/{name}"
+
+
+def damaged(name: str) -> str:
+    """Where `repair` sets a damaged ledger manifest aside (evidence is never deleted)."""
+    return f"{DAMAGED}/{name}"

@@ -28,13 +28,12 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from musicstream import layout
 from musicstream.datasets import DATASETS
 from musicstream.lake import Lake
 from musicstream.pipeline.steps import Steps, lake_for
 from musicstream.settings import Settings
 from musicstream.state import ARCHIVED, REJECTED, Batch, FileEntry, Ledger, run_lock
-
-DAMAGED = "_state/damaged"
 
 
 def repair(settings: Settings) -> dict[str, Any]:
@@ -52,7 +51,7 @@ def _repair(settings: Settings, ledger: Ledger, batches: list[Batch], rel: str) 
     batch_id = rel.rsplit("/", 1)[-1].removesuffix(".json")
     moved_to = _set_aside(lake, rel)
     known = ledger.known_hashes(batches)
-    archived = [p for p in lake.files("archive") if p.split("/")[3:4] == [batch_id]]
+    archived = [p for p in lake.files(layout.ARCHIVE) if p.split("/")[3:4] == [batch_id]]
     if archived:
         batch = _rebuild(lake, batch_id, archived, known)
         action = f"rebuilt as {batch.status} from {len(archived)} archived file(s)"
@@ -77,10 +76,10 @@ def _result(batch_id: str, moved_to: str, dates: list[str], action: str) -> dict
 def _set_aside(lake: Lake, rel: str) -> str:
     """Move a damaged manifest to ``_state/damaged/``, never over an earlier one."""
     name = rel.rsplit("/", 1)[-1]
-    target, n = f"{DAMAGED}/{name}", 0
+    target, n = layout.damaged(name), 0
     while lake.exists(target):
         n += 1
-        target = f"{DAMAGED}/{name}.{n}"
+        target = f"{layout.damaged(name)}.{n}"
     lake.move(rel, target)
     return target
 
@@ -94,7 +93,7 @@ def _rebuild(lake: Lake, batch_id: str, archived: list[str], known: dict[str, st
     files = []
     for rel in archived:
         _, dataset, _day, _batch, rest = rel.split("/", 4)
-        path = f"landing/{dataset}/{rest}"
+        path = f"{layout.landing(dataset)}/{rest}"
         digest, size = _hash(lake, rel)
         files.append(FileEntry(dataset, path, digest, size, known.get(digest)))
         known.setdefault(digest, path)
@@ -126,12 +125,12 @@ def _clock(batch_id: str, day: str = "1970-01-01") -> str:
 
 def _dates(lake: Lake, batch_id: str) -> list[str]:
     """The report dates the batch curated streams for, from its curated file names."""
-    mine = [p for p in lake.files("curated/streams") if p.endswith(f"/{batch_id}.parquet")]
-    return sorted(p.split("/")[2].removeprefix("report_date=") for p in mine)
+    mine = [p for p in lake.files(layout.CURATED_STREAMS) if p.endswith(f"/{batch_id}.parquet")]
+    return sorted(str(layout.day_of(p)) for p in mine)
 
 
 def _quality(lake: Lake, batch_id: str) -> list[dict[str, Any]]:
-    rel = f"kpis/batch_quality/batch_id={batch_id}/data.parquet"
+    rel = layout.batch_quality_file(batch_id)
     if not lake.exists(rel):
         return []
     rows: list[dict[str, Any]] = pq.ParquetFile(io.BytesIO(lake.read_bytes(rel))).read().to_pylist()
@@ -140,7 +139,7 @@ def _quality(lake: Lake, batch_id: str) -> list[dict[str, Any]]:
 
 def _landing_has_new_files(lake: Lake, known: dict[str, str]) -> bool:
     """Whether landing holds content the ledger does not know: an undone batch's files."""
-    for rel in lake.files("landing"):
+    for rel in lake.files(layout.LANDING):
         try:
             if lake.sha256(rel) not in known:
                 return True
@@ -153,10 +152,10 @@ def _undo(lake: Lake, batch_id: str) -> list[str]:
     """Remove what an unfinished batch wrote; returns the dates whose streams it removed."""
     dates = _dates(lake, batch_id)
     for day in dates:
-        lake.remove(f"curated/streams/report_date={day}/{batch_id}.parquet")
+        lake.remove(layout.stream_file(day, batch_id))
     for dataset in DATASETS:
-        lake.remove(f"quarantine/{dataset.name}/batch_id={batch_id}", recursive=True)
-    lake.remove(f"kpis/batch_quality/batch_id={batch_id}", recursive=True)
+        lake.remove(layout.quarantine(dataset.name, batch_id), recursive=True)
+    lake.remove(layout.batch_quality(batch_id), recursive=True)
     return dates
 
 

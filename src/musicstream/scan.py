@@ -7,7 +7,7 @@ character, and a record has exactly the header's number of fields (``a,b,c,,`` h
 A record that breaks any of this, or holds a NUL, is malformed and keeps its raw text and
 the line it starts on. Blank lines are not records.
 
-Used only for files with quotes or control bytes (admit.py); a plain file is split by the
+Used only for files with quotes or control bytes (admit/); a plain file is split by the
 engines themselves, which is ~10x faster than this.
 """
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from musicstream import layout
 from musicstream.errors import LedgerDamaged
 from musicstream.lake import Lake
 
@@ -16,10 +17,8 @@ from musicstream.lock import LockInfo as LockInfo
 from musicstream.lock import read_lock as read_lock
 from musicstream.lock import run_lock as run_lock
 
-BATCHES = "_state/batches"
-
 PLANNED, COMMITTED, ARCHIVED = "planned", "committed", "archived"
-# Stage boundaries of a batch processed step by step (stages.py), and the quality gate's verdict.
+# Stage boundaries of a batch processed step by step (pipeline/), and the quality gate's verdict.
 CURATED, COMPUTED, REJECTED = "curated", "computed", "rejected"
 
 
@@ -113,10 +112,10 @@ class Ledger:
 
     def manifests(self) -> list[str]:
         """Lake-relative paths of every manifest, oldest batch first."""
-        return [p for p in self.lake.files(BATCHES) if p.endswith(".json")]
+        return [p for p in self.lake.files(layout.BATCHES) if p.endswith(".json")]
 
     def get(self, batch_id: str) -> Batch:
-        return self._read(f"{BATCHES}/{batch_id}.json")
+        return self._read(layout.manifest(batch_id))
 
     def _read(self, rel: str) -> Batch:
         """One manifest: FileNotFoundError when there is none, LedgerDamaged when unreadable."""
@@ -128,7 +127,7 @@ class Ledger:
             raise LedgerDamaged(damaged_message(self.lake, rel, exc), rel) from None
 
     def save(self, batch: Batch) -> None:
-        self.lake.write_json(f"{BATCHES}/{batch.batch_id}.json", asdict(batch))
+        self.lake.write_json(layout.manifest(batch.batch_id), asdict(batch))
 
     def known_hashes(self, batches: list[Batch] | None = None) -> dict[str, str]:
         """Content hash → the landing path that first brought it.

@@ -1,4 +1,4 @@
-"""Validate: admit each file (admit.py), then let the engine check every row.
+"""Validate: admit each file (admit/), then let the engine check every row.
 
 Two per-file boundaries keep one bad file from failing a batch: admission turns anything
 wrong with reading a file into its file-level reason; and if the engine still fails on the
@@ -14,6 +14,7 @@ import io
 import logging
 from collections.abc import Sequence
 
+from musicstream import layout
 from musicstream.admit import Admitted, admit
 from musicstream.datasets import BY_NAME
 from musicstream.engines import BatchContext, Engine, FileCounts, FileSpec, is_environment_error
@@ -94,13 +95,13 @@ def _missing(spec: FileSpec) -> str | None:
 
 
 def write_file_quarantine(lake: Lake, batch: Batch) -> None:
-    """``quarantine/files/batch_id=<id>/files.parquet``: the files quarantined whole."""
+    """The files quarantined whole (``quarantine/files/batch_id=<id>/files.parquet``)."""
     import pyarrow as pa
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
     whole = [f for f in batch.files if f.reason]
-    rel = f"quarantine/files/batch_id={batch.batch_id}/files.parquet"
+    rel = layout.file_quarantine_file(batch.batch_id)
     if not whole:
         lake.remove(rel)
         return
@@ -111,7 +112,8 @@ def write_file_quarantine(lake: Lake, batch: Batch) -> None:
     for f in whole:
         writer.writerow([f.dataset, f.path, f.reason, f.detail or "", f.rows_read, f.sha256])
     types = {n: pa.int64() if n == "rows" else pa.string() for n in names}
-    # Through pyarrow's CSV reader: pa.table would import pandas (transform.py says why).
+    # Through pyarrow's CSV reader: pa.table would import pandas, seconds of a run that does
+    # not otherwise need it.
     table = pa_csv.read_csv(
         io.BytesIO(text.getvalue().encode()),
         convert_options=pa_csv.ConvertOptions(column_types=types, strings_can_be_null=True),

@@ -1,0 +1,121 @@
+"""A lake in a folder of this machine: renames are atomic, and a file's inode tells versions apart.
+
+So a write lands whole by a rename from scratch space inside the lake, a planned landing file
+is staged (copied) at planning, and archiving moves that copy by a rename.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import posixpath
+import shutil
+import stat
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from musicstream import layout
+from musicstream.errors import UserError
+from musicstream.lake.base import CHUNK, Lake, Listed
+
+
+class LocalLake(Lake):
+    """A lake rooted at a local folder (a plain path or ``file://…``)."""
+
+    is_local = True
+
+    def _missing(self) -> None:
+        if os.path.exists(self.root):
+            raise UserError(f"lake {self.url} is a file, not a lake folder")
+        super()._missing()
+
+    def require_writable(self) -> None:
+        """:meth:`require`, and that this process may write its state there.
+
+        Checked before a run takes the lock, so a read-only lake (permissions, a read-only
+        mount) is one clear line instead of a failure half way through a batch.
+        """
+        self.require()
+        for rel in ("", layout.STATE, layout.BATCHES):
+            path = self.path(rel)
+            if os.path.isdir(path) and not os.access(path, os.W_OK | os.X_OK):
+                raise UserError(f"lake {self.url} is not writable ({path}): check its permissions")
+
+    @contextlib.contextmanager
+    def staging(self) -> Iterator[str]:
+        """A scratch folder inside the lake, so that :meth:`publish` is an atomic rename."""
+        folder = self.path(layout.tmp(uuid.uuid4().hex))
+        os.makedirs(folder)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def publish(self, local_path: str, rel: str) -> None:
+        self.makedirs(posixpath.dirname(rel))
+        os.replace(local_path, self.path(rel))
+
+    def publish_all(self, moves: Sequence[tuple[str, str]]) -> None:
+        for local, rel in moves:
+            self.publish(local, rel)
+
+    def makedirs(self, rel: str) -> None:
+        self.fs.makedirs(self.path(rel), exist_ok=True)
+
+    def version(self, rel: str) -> str | None:
+        st = _stat(self.path(rel))
+        return None if st is None else _version(st)
+
+    def _listed(self, path: str, info: dict[str, Any]) -> Listed | None:
+        st = _stat(path)
+        if st is None:
+            return None  # gone since the listing
+        return Listed(self.relative(path), st.st_size, st.st_mtime, _version(st))
+
+    def stage(self, rel: str, staged: str) -> tuple[str, int, str | None] | None:
+        """Copy ``rel`` to ``staged``: the copy's SHA-256, size, and the version of ``rel``
+        it was copied from.
+
+        The copy is what the batch processes, whatever happens to ``rel`` afterwards. None
+        when ``rel`` changed while it was copied: it is still being written.
+        """
+        if not stat.S_ISREG(os.stat(self.path(rel)).st_mode):  # a pipe would block forever
+            raise OSError(f"{rel} is not a regular file")
+        before = self.version(rel)
+        digest, size = hashlib.sha256(), 0
+        tmp = self.path(f"{staged}.part")
+        self.makedirs(posixpath.dirname(staged))
+        with open(self.path(rel), "rb") as src, open(tmp, "wb") as out:
+            while chunk := src.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        if self.version(rel) != before:
+            os.remove(tmp)
+            return None
+        os.replace(tmp, self.path(staged))
+        return digest.hexdigest(), size, before
+
+    def rename(self, src: str, dst: str) -> None:
+        """Move ``src`` to ``dst``, atomically; done if already moved."""
+        if not os.path.lexists(self.path(src)) and os.path.lexists(self.path(dst)):
+            return
+        self.makedirs(posixpath.dirname(dst))
+        os.replace(self.path(src), self.path(dst))
+
+
+def _stat(path: str) -> os.stat_result | None:
+    """The file's stat, or its link's when the link dangles; None when neither exists."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        try:
+            return os.lstat(path)
+        except FileNotFoundError:
+            return None
+
+
+def _version(st: os.stat_result) -> str:
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
