@@ -1,72 +1,42 @@
-"""DynamoDBStore: table design, per-date replacement, numbers, throttling, and Query-only reads."""
+"""DynamoDB store only: table design, Number attributes, throttling and unprocessed items,
+and Query-only reads. What every store does is in test_contract.py."""
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
-from datetime import date
+from collections.abc import Iterator
 from typing import Any
 
-import pyarrow as pa
 import pytest
 from botocore.awsrequest import AWSResponse
 from typer.testing import CliRunner
 
+from aws.conftest import REGION
+from aws.helpers import Calls, recording
 from musicstream.cli import app
-from musicstream.datasets import KPI_COLUMNS, KPI_TABLES
+from musicstream.datasets import KPI_TABLES
 from musicstream.settings import Settings
 from musicstream.stores import KpiQuery
 from musicstream.stores.dynamodb import SPECS, DynamoDBStore
 from musicstream.stores.dynamodb_batch import Backoff, StoreWriteError
 
-from .conftest import REGION
-from .helpers import recording
+from .data import D1, D2, PATTERNS, THIRD, all_tables, arrow, kpi_rows, read_date, track_ids
 
 pytestmark = pytest.mark.aws
 
-D1, D2 = date(2026, 1, 1), date(2026, 1, 2)
-THIRD = 1 / 3  # needs all 17 significant digits to come back as the same double
-
-
-def kpi_rows(table: str, n: int, salt: int = 0) -> pa.Table:
-    """``n`` rows of ``table`` with distinct keys (no report_date, as the lake stores them)."""
-    cols = {c: t for c, t in KPI_COLUMNS[table].items() if c != "report_date"}
-    rows = []
-    for i in range(n):
-        row: dict[str, Any] = {
-            c: {"str": f"{c[:3]}{i:02d}", "int": i + 1 + salt, "float": (i + 1 + salt) * THIRD}[t]
-            for c, t in cols.items()
-        }
-        keys = {  # genre g0..g2 repeats in top_songs_daily, under ranks 1, 2, …
-            "genre": f"g{i % 3}" if table == "top_songs_daily" else f"g{i}",
-            "rank": i // 3 + 1 if table == "top_songs_daily" else i + 1,
-            "track_id": f"t{i:03d}",
-        }
-        row.update({k: v for k, v in keys.items() if k in row})
-        rows.append(row)
-    return pa.Table.from_pylist(rows)
-
-
-def all_tables(n: int, salt: int = 0) -> dict[str, pa.Table]:
-    return {t: kpi_rows(t, n, salt) for t in KPI_TABLES}
-
 
 @pytest.fixture
-def settings(aws_settings: Callable[..., Settings]) -> Settings:
-    return aws_settings()
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[DynamoDBStore]:
-    kv = DynamoDBStore(settings)
+def dynamodb_store(dynamodb_settings: Settings) -> Iterator[DynamoDBStore]:
+    kv = DynamoDBStore(dynamodb_settings)
     kv.backoff = Backoff(base_s=0.001, cap_s=0.005, attempts=6)
     kv.init()
     yield kv
     kv.close()
 
 
-def test_init_creates_the_spec_tables_and_is_idempotent(settings: Settings) -> None:
+def test_init_creates_the_spec_tables_and_is_idempotent(dynamodb_settings: Settings) -> None:
+    settings = dynamodb_settings
     runner = CliRunner()
     env = {
         "MUSICSTREAM_STORE": "dynamodb",
@@ -92,7 +62,8 @@ def test_init_creates_the_spec_tables_and_is_idempotent(settings: Settings) -> N
         kv.close()
 
 
-def test_numbers_are_numbers_and_floats_round_trip_exactly(store: DynamoDBStore) -> None:
+def test_numbers_are_stored_as_number_attributes(dynamodb_store: DynamoDBStore) -> None:
+    """Stored as Number, not String (that they read back exactly is in the contract)."""
     big = 2**62 + 1  # beyond a double's 53 bits
     rows = [
         {
@@ -104,36 +75,13 @@ def test_numbers_are_numbers_and_floats_round_trip_exactly(store: DynamoDBStore)
             "avg_listening_ms_per_user": 0.1 + 0.2,
         }
     ]
-    store.replace_date(D1, {"genre_daily": pa.Table.from_pylist(rows)})
-    raw = store.client.get_item(
-        TableName=store.name("genre_daily"),
+    dynamodb_store.replace_date(D1, {"genre_daily": arrow("genre_daily", rows)})
+    raw = dynamodb_store.client.get_item(
+        TableName=dynamodb_store.name("genre_daily"),
         Key={"report_date": {"S": "2026-01-01"}, "genre": {"S": "pop"}},
     )["Item"]
     assert raw["listen_count"] == {"N": str(big)}
     assert set(raw["avg_listening_ms_per_stream"]) == {"N"}
-    [row] = store.query(KpiQuery("genre_daily", date=D1))
-    assert row == {"report_date": "2026-01-01", **rows[0]}
-    assert row["avg_listening_ms_per_stream"] == THIRD and row["listen_count"] == big
-
-
-def test_reloading_a_date_deletes_its_stale_items_only(store: DynamoDBStore) -> None:
-    store.replace_date(D1, all_tables(7))
-    store.replace_date(D2, all_tables(7))
-    store.replace_date(D1, all_tables(3, salt=10))
-    for table in KPI_TABLES:
-        got = dump_date(store, table, D1)
-        want = [{"report_date": "2026-01-01", **r} for r in kpi_rows(table, 3, 10).to_pylist()]
-        assert sorted(map(repr, got)) == sorted(map(repr, want)), table
-        assert len(dump_date(store, table, D2)) == 7, table  # the other date is untouched
-    store.replace_date(D1, {t: kpi_rows(t, 0) for t in KPI_TABLES})
-    assert all(dump_date(store, t, D1) == [] for t in KPI_TABLES)
-
-
-def dump_date(store: DynamoDBStore, table: str, day: date) -> list[dict[str, Any]]:
-    if table != "track_daily":
-        return store.query(KpiQuery(table, date=day))
-    tracks = [k["track_id"]["S"] for k in store._date_keys(table, day.isoformat())]
-    return [row for t in sorted(tracks) for row in store.query(KpiQuery(table, date=day, track=t))]
 
 
 def _throttled() -> tuple[AWSResponse, dict[str, Any]]:
@@ -142,8 +90,9 @@ def _throttled() -> tuple[AWSResponse, dict[str, Any]]:
     return AWSResponse("http://local", 400, {}, None), parsed
 
 
-def test_unprocessed_items_and_throttling_lose_nothing(store: DynamoDBStore) -> None:
+def test_unprocessed_items_and_throttling_lose_nothing(dynamodb_store: DynamoDBStore) -> None:
     """The first 30 calls: every third is throttled, the others process half their items."""
+    store = dynamodb_store
     seen = {"calls": 0, "throttled": 0, "held": 0}
     lock = threading.Lock()
     store.backoff = Backoff(base_s=0.001, cap_s=0.005, attempts=40)  # > the 30 bad calls
@@ -182,16 +131,19 @@ def test_unprocessed_items_and_throttling_lose_nothing(store: DynamoDBStore) -> 
     store.replace_date(D1, all_tables(60))
     assert seen["throttled"] == 10 and seen["held"] >= 50
     for table in KPI_TABLES:
-        assert len(dump_date(store, table, D1)) == 60, table
+        assert len(read_date(store, table, D1, track_ids(60))) == 60, table
 
 
-def test_a_write_that_keeps_failing_raises_with_every_unsent_key(store: DynamoDBStore) -> None:
+def test_a_write_that_keeps_failing_raises_with_every_unsent_key(
+    dynamodb_store: DynamoDBStore,
+) -> None:
+    store = dynamodb_store
     store.writers = 3
     store.client.meta.events.register(
         "before-call.dynamodb.BatchWriteItem", lambda **_: _throttled()
     )
     with pytest.raises(StoreWriteError) as caught:
-        store.replace_date(D1, {"genre_daily": kpi_rows("genre_daily", 60)})
+        store.replace_date(D1, {"genre_daily": arrow("genre_daily", kpi_rows("genre_daily", 60))})
     unsent = caught.value.unsent
     assert len(unsent) == 60
     assert {table for table, _ in unsent} == {store.name("genre_daily")}
@@ -202,7 +154,20 @@ def test_a_write_that_keeps_failing_raises_with_every_unsent_key(store: DynamoDB
     assert "… and 40 more" in str(caught.value)
 
 
-PATTERNS: list[list[str]] = [  # SPEC §5, in order (3 twice: all genres, one genre)
+@pytest.mark.parametrize("q", PATTERNS.values(), ids=PATTERNS)
+def test_access_patterns_are_a_query_never_a_scan(
+    dynamodb_store: DynamoDBStore, q: KpiQuery
+) -> None:
+    calls = Calls()
+    calls.record(dynamodb_store)
+    dynamodb_store.query(q)
+    assert calls.names() == ["Query"]
+    [(_, params)] = calls.ops
+    uses_index = q.table == "genre_daily" and q.date is None
+    assert params.get("IndexName") == ("genre-report_date" if uses_index else None)
+
+
+CLI_PATTERNS: list[list[str]] = [  # SPEC §5, in order (3 twice: all genres, one genre)
     ["genre_daily", "--date", "2026-01-01"],
     ["genre_daily", "--genre", "g1", "--from", "2026-01-01", "--to", "2026-01-02"],
     ["top_songs_daily", "--date", "2026-01-01"],
@@ -214,12 +179,16 @@ PATTERNS: list[list[str]] = [  # SPEC §5, in order (3 twice: all genres, one ge
 ]
 
 
-@pytest.mark.parametrize("args", PATTERNS, ids=[" ".join(a[:3:2]) for a in PATTERNS])
+@pytest.mark.parametrize("args", CLI_PATTERNS, ids=[" ".join(a[:3:2]) for a in CLI_PATTERNS])
 def test_kpis_command_reads_each_access_pattern_with_query_only(
-    store: DynamoDBStore, settings: Settings, monkeypatch: pytest.MonkeyPatch, args: list[str]
+    dynamodb_store: DynamoDBStore,
+    dynamodb_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
 ) -> None:
-    store.replace_date(D1, all_tables(6))
-    store.replace_date(D2, all_tables(6, salt=1))
+    settings = dynamodb_settings
+    dynamodb_store.replace_date(D1, all_tables(6))
+    dynamodb_store.replace_date(D2, all_tables(6, salt=1))
     env = {
         "MUSICSTREAM_STORE_PREFIX": settings.store_prefix,
         "MUSICSTREAM_AWS_ENDPOINT_URL": settings.aws_endpoint_url or "",
