@@ -29,11 +29,16 @@ test: setup-dev
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/musicstream deploy print --out build/musicstream-stack.json && $(UV) tool run \
+		--python $(PYTHON) --from checkov==3.3.30 checkov --quiet --compact --skip-download \
+		--framework cloudformation --file build/musicstream-stack.json
 	$(BIN)/python -m pytest
 
 lint: setup-dev
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 fmt: setup-dev
 	$(BIN)/ruff format src tests
@@ -73,4 +78,4 @@ bench-smoke: setup-dev
 		--report bench/out/smoke/BENCHMARKS.md --chart bench/out/smoke/benchmarks.png $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .uv demo-lake .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .uv demo-lake .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build

@@ -29,7 +29,9 @@ def resolve(node: Any, names: Mapping[str, str]) -> Any:
 
 ACCOUNT = "111122223333"
 BUCKET = "lake-bucket"
+LOG_BUCKET = "access-log-bucket"
 ADMIN = f"arn:aws:iam::{ACCOUNT}:role/admin"
+KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 
 
 def role_arn(logical: str) -> str:
@@ -48,7 +50,10 @@ def symbolic_names(template: Mapping[str, Any]) -> dict[str, str]:
         "AdminRoleArn": ADMIN,
         "MwaaSourceBucketName": "airflow-dags",
         "LakeBucket": BUCKET,
+        "AccessLogBucket": LOG_BUCKET,
         "RunTopic": f"arn:aws:sns:us-east-1:{ACCOUNT}:stack-runs",
+        "DataKey.Arn": KEY,
+        "GlueSecurityConfiguration": "stack-glue",
     }
     for logical, resource in template["Resources"].items():
         kind = resource["Type"]

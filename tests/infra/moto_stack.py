@@ -1,14 +1,20 @@
 """Deploy the rendered template to moto: CloudFormation first, then each resource (or
 property) moto's CloudFormation skips, through that service's own API, from the same dict.
 
-moto 5 creates S3 buckets (encryption, tags), DynamoDB tables, SNS topics and IAM roles
-(inline policies included) from a stack; it skips ``AWS::S3::BucketPolicy``,
-``AWS::SNS::TopicPolicy`` and ``AWS::Glue::Job``, and ignores a bucket's versioning, public
-access block, ownership and lifecycle and a table's point-in-time recovery.
+moto 5 creates KMS keys, S3 buckets (encryption, tags), DynamoDB tables, SNS topics and IAM
+roles (inline policies included) from a stack; it skips ``AWS::S3::BucketPolicy``,
+``AWS::SNS::TopicPolicy``, ``AWS::Glue::SecurityConfiguration`` and ``AWS::Glue::Job``, and
+ignores a bucket's versioning, public access block, ownership and lifecycle and a table's
+point-in-time recovery. Of a KMS key it takes ``KeyPolicy`` only as JSON text and mis-reads
+``Tags`` (it wants the KMS API's ``TagKey``/``TagValue``): the policy goes to moto as text
+(its pseudo parameters resolved), the tags after the key through the KMS API. A bucket's access
+logging is not applied: moto accepts a log bucket's policy only with a single-string
+``Resource`` (test_security reads ours instead).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import urllib.request
 from collections.abc import Callable
@@ -47,7 +53,7 @@ def create_stack(cfn: Any, endpoint: str, name: str, prefix: str) -> Stack:
     }
     cfn.create_stack(
         StackName=name,
-        TemplateBody=render(template),
+        TemplateBody=render(_for_moto(template, name)),
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
         Capabilities=["CAPABILITY_IAM"],
     )
@@ -71,6 +77,26 @@ def create_stack(cfn: Any, endpoint: str, name: str, prefix: str) -> Stack:
     return Stack(name, template, names, outputs, physical)
 
 
+def _for_moto(template: dict[str, Any], stack: str) -> dict[str, Any]:
+    """The template with each KMS key's policy as text and without its tags (see above)."""
+    sent = copy.deepcopy(template)
+    for resource in sent["Resources"].values():
+        if resource["Type"] == "AWS::KMS::Key":
+            props = resource["Properties"]
+            props.pop("Tags", None)
+            props["KeyPolicy"] = json.dumps(resolve(props["KeyPolicy"], _pseudo(stack)))
+    return sent
+
+
+def _pseudo(stack: str) -> dict[str, str]:
+    return {
+        "AWS::Partition": "aws",
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT,
+        "AWS::StackName": stack,
+    }
+
+
 def _names(
     template: dict[str, Any],
     params: dict[str, str],
@@ -80,20 +106,20 @@ def _names(
 ) -> dict[str, str]:
     """Values of every Ref / GetAtt the template uses, read back from the created resources."""
     names = {k: str(v.get("Default", "")) for k, v in template["Parameters"].items()}
-    names |= params | {
-        "AWS::Partition": "aws",
-        "AWS::Region": REGION,
-        "AWS::AccountId": ACCOUNT,
-        "AWS::StackName": stack,
-    }
+    names |= params | _pseudo(stack)
     names |= physical
-    iam, ddb = client("iam", endpoint), client("dynamodb", endpoint)
+    iam, ddb, kms = client("iam", endpoint), client("dynamodb", endpoint), client("kms", endpoint)
     for logical, resource in template["Resources"].items():
         if resource["Type"] == "AWS::IAM::Role":
             names[f"{logical}.Arn"] = iam.get_role(RoleName=physical[logical])["Role"]["Arn"]
         elif resource["Type"] == "AWS::DynamoDB::Table":
             found = ddb.describe_table(TableName=physical[logical])["Table"]
             names[f"{logical}.Arn"] = found["TableArn"]
+        elif resource["Type"] == "AWS::KMS::Key":
+            key = kms.describe_key(KeyId=physical[logical])["KeyMetadata"]
+            names[f"{logical}.Arn"] = key["Arn"]
+        elif resource["Type"] == "AWS::Glue::SecurityConfiguration":  # skipped: Ref is its name
+            names[logical] = resolve(resource["Properties"]["Name"], names)
     return names
 
 
@@ -157,6 +183,17 @@ def _table(make: Callable[[str], Any], props: dict[str, Any], table: str | None)
     )
 
 
+def _key_tags(make: Callable[[str], Any], props: dict[str, Any], key: str | None) -> None:
+    tags = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props.get("Tags", [])]
+    make("kms").tag_resource(KeyId=key, Tags=tags)
+
+
+def _glue_security(make: Callable[[str], Any], props: dict[str, Any], _: str | None) -> None:
+    config = dict(props["EncryptionConfiguration"])
+    config["S3Encryption"] = config.pop("S3Encryptions")  # the API's name for the list
+    make("glue").create_security_configuration(Name=props["Name"], EncryptionConfiguration=config)
+
+
 def _glue_job(make: Callable[[str], Any], props: dict[str, Any], _: str | None) -> None:
     job = dict(props)
     job["NumberOfWorkers"] = int(job["NumberOfWorkers"])
@@ -164,10 +201,12 @@ def _glue_job(make: Callable[[str], Any], props: dict[str, Any], _: str | None) 
 
 
 APPLY: dict[str, Callable[[Callable[[str], Any], dict[str, Any], str | None], None]] = {
+    "AWS::KMS::Key": _key_tags,
     "AWS::S3::Bucket": _bucket,
     "AWS::S3::BucketPolicy": _bucket_policy,
     "AWS::SNS::TopicPolicy": _topic_policy,
     "AWS::DynamoDB::Table": _table,
+    "AWS::Glue::SecurityConfiguration": _glue_security,
     "AWS::Glue::Job": _glue_job,
 }
 

@@ -13,7 +13,7 @@ import pytest
 
 from musicstream.deploy.template import build_template
 
-from .cfn_eval import ACCOUNT, ADMIN, BUCKET, resolve, role_arn, symbolic_names
+from .cfn_eval import ACCOUNT, ADMIN, BUCKET, KEY, resolve, role_arn, symbolic_names
 from .iam_eval import ALLOW, DENY, IMPLICIT, Request, decide
 
 pytestmark = pytest.mark.infra
@@ -64,7 +64,7 @@ TABLES = {
         "top_artists_daily",
     )
 }
-GLUE_LOGS = {f"arn:aws:logs:{REGIONAL}:log-group:/aws-glue/jobs/*"}
+GLUE_LOGS = {f"arn:aws:logs:{REGIONAL}:log-group:/aws-glue/jobs*"}
 MWAA_LOGS = {f"arn:aws:logs:{REGIONAL}:log-group:airflow-musicstream-*"}
 QUEUES = {"arn:aws:sqs:us-east-1:*:airflow-celery-*"}
 
@@ -74,6 +74,10 @@ EXPECTED_GLUE = {
     "s3:PutObject": lake("curated", "quarantine", "kpis", "_state"),
     "s3:AbortMultipartUpload": lake("curated", "quarantine", "kpis", "_state"),
     "s3:DeleteObject": lake("kpis", "_state"),
+    "kms:Decrypt": {KEY},
+    "kms:Encrypt": {KEY},
+    "kms:GenerateDataKey": {KEY},
+    "logs:AssociateKmsKey": GLUE_LOGS,
     "logs:CreateLogGroup": GLUE_LOGS,
     "logs:CreateLogStream": GLUE_LOGS,
     "logs:PutLogEvents": GLUE_LOGS,
@@ -126,10 +130,10 @@ EXPECTED_AIRFLOW = {
             "SendMessage",
         )
     },
-    **{
-        f"kms:{a}": {"arn:aws:kms:us-east-1:*:key/*"}
-        for a in ("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey")
-    },
+    # the stack's key (lake and tables), and the Celery queues' key in MWAA's account
+    **{f"kms:{a}": {KEY, "arn:aws:kms:us-east-1:*:key/*"} for a in ("Decrypt", "Encrypt")},
+    "kms:GenerateDataKey": {KEY, "arn:aws:kms:us-east-1:*:key/*"},
+    "kms:DescribeKey": {"arn:aws:kms:us-east-1:*:key/*"},
 }
 
 
@@ -154,6 +158,35 @@ def test_the_wildcard_grants_are_narrowed_by_conditions_where_aws_allows() -> No
     assert conditions["MwaaCeleryQueueKeys"] == {
         "StringEquals": {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}
     }
+
+
+VIA_S3, VIA_DYNAMODB = "s3.us-east-1.amazonaws.com", "dynamodb.us-east-1.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    ("role", "via", "decision"),
+    [
+        ("GlueJobRole", VIA_S3, ALLOW),  # the lake
+        ("GlueJobRole", VIA_DYNAMODB, IMPLICIT),  # Glue never touches the tables
+        ("GlueJobRole", None, IMPLICIT),  # no direct use of the key
+        ("AirflowRole", VIA_S3, ALLOW),
+        ("AirflowRole", VIA_DYNAMODB, ALLOW),  # the KPI tables
+        ("AirflowRole", None, IMPLICIT),
+        ("AirflowRole", "secretsmanager.us-east-1.amazonaws.com", IMPLICIT),
+    ],
+)
+def test_the_data_key_is_used_only_through_the_services_that_encrypt_with_it(
+    role: str, via: str | None, decision: str
+) -> None:
+    arn, policies = role_arn(role), identity(role)
+    context = {"kms:ViaService": via} if via else {}
+    for action in ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"):
+        assert decide(Request(arn, action, KEY, context), policies) == decision, action
+    # never another key of the account (the Celery grant is SQS-only), never administration
+    other_key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/another"
+    assert decide(Request(arn, "kms:Decrypt", other_key, context), policies) == IMPLICIT
+    for admin in ("kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:CreateGrant"):
+        assert decide(Request(arn, admin, KEY, context), policies) == IMPLICIT, admin
 
 
 def lake_request(principal: str, action: str, key: str, **context: str) -> Request:

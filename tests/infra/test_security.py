@@ -1,8 +1,10 @@
-"""Security scan of the rendered template: our own rules, in the spirit of checkov's.
+"""Security scan of the rendered template: our own rules, in the spirit of checkov's
+(which ``make test`` also runs over the template).
 
-Each check reads the template as CloudFormation would get it. The only accepted exception
-— an IAM ``*`` resource — must be declared with its reason in the role's Metadata
-(``musicstream.wildcard_resources``), which is where a reviewer sees it.
+Each check reads the template as CloudFormation would get it. The accepted exceptions are
+declared with their reasons where a reviewer sees them: an IAM ``*`` resource in the role's
+Metadata (``musicstream.wildcard_resources``), a skipped checkov check in the resource's
+(``checkov.skip``).
 """
 
 from __future__ import annotations
@@ -24,22 +26,101 @@ def of_type(kind: str) -> dict[str, dict[str, Any]]:
 
 
 ROLES = of_type("AWS::IAM::Role")
+KEY = {"Fn::GetAtt": ["DataKey", "Arn"]}
+PRIVATE = {
+    "PublicAccessBlockConfiguration": dict.fromkeys(
+        ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
+    ),
+    "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+}
 
 
 def role_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
 
 
-def test_the_bucket_is_versioned_encrypted_private_and_kept() -> None:
+def test_the_bucket_is_versioned_encrypted_with_the_key_private_logged_and_kept() -> None:
     props = RES["LakeBucket"]["Properties"]
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     [rule] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("aws:kms", "aws:kms:dsse")
-    assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
-    assert len(props["PublicAccessBlockConfiguration"]) == 4
-    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert rule["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": KEY,
+    }
+    assert {k: props[k] for k in PRIVATE} == PRIVATE
     assert "AccessControl" not in props  # no ACLs
+    assert props["LoggingConfiguration"] == {
+        "DestinationBucketName": {"Ref": "AccessLogBucket"},
+        "LogFilePrefix": "lake-bucket/",
+    }
     assert RES["LakeBucket"]["DeletionPolicy"] == "Retain"
+
+
+def test_the_access_logs_are_private_versioned_kept_and_writable_by_log_delivery_only() -> None:
+    logs = RES["AccessLogBucket"]
+    props = logs["Properties"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    [rule] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}  # SSE-KMS: no logs
+    assert {k: props[k] for k in PRIVATE} == PRIVATE
+    [expire] = props["LifecycleConfiguration"]["Rules"]
+    assert expire["ExpirationInDays"] == {"Ref": "AccessLogRetentionDays"}
+    assert logs["DeletionPolicy"] == "Retain"
+
+    policy = RES["AccessLogBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "AccessLogBucket"}
+    delivery, insecure = policy["PolicyDocument"]["Statement"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert (delivery["Effect"], delivery["Action"]) == ("Allow", ["s3:PutObject"])
+    assert delivery["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:s3:::${AccessLogBucket}/lake-bucket/*"}
+    ]
+    assert delivery["Condition"] == {
+        "ArnLike": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${LakeBucket}"}},
+        "StringEquals": {"aws:SourceAccount": {"Fn::Sub": "${AWS::AccountId}"}},
+    }
+    assert insecure["Effect"] == "Deny"
+    assert insecure["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_data_key_rotates_is_kept_and_its_policy_names_no_wildcard_principal() -> None:
+    key = RES["DataKey"]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"  # outlives its data
+    account, logs = key["Properties"]["KeyPolicy"]["Statement"]
+    assert account["Principal"] == {
+        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+    }
+    assert logs["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}}
+    glue_logs = (
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws-glue/jobs*"
+    )
+    assert logs["Condition"] == {
+        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": {"Fn::Sub": glue_logs}}
+    }
+
+
+def test_the_glue_job_encrypts_its_output_logs_and_bookmarks_with_the_key() -> None:
+    assert RES["GlueJob"]["Properties"]["SecurityConfiguration"] == {
+        "Ref": "GlueSecurityConfiguration"
+    }
+    config = RES["GlueSecurityConfiguration"]["Properties"]["EncryptionConfiguration"]
+    assert config == {
+        "S3Encryptions": [{"S3EncryptionMode": "SSE-KMS", "KmsKeyArn": KEY}],
+        "CloudWatchEncryption": {"CloudWatchEncryptionMode": "SSE-KMS", "KmsKeyArn": KEY},
+        "JobBookmarksEncryption": {"JobBookmarksEncryptionMode": "CSE-KMS", "KmsKeyArn": KEY},
+    }
+
+
+def test_checkov_skips_are_few_and_each_gives_its_reason() -> None:
+    skips = {
+        (name, skip["id"]): skip["comment"]
+        for name, resource in RES.items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    }
+    assert set(skips) == {("AccessLogBucket", "CKV_AWS_18")}
+    assert all(len(reason) > 40 for reason in skips.values())
 
 
 def test_the_bucket_policy_denies_plain_http_old_tls_and_every_other_principal() -> None:
@@ -70,14 +151,18 @@ def test_archive_and_quarantine_age_out_and_old_versions_expire() -> None:
     assert rules["versions-and-uploads"]["AbortIncompleteMultipartUpload"]
 
 
-def test_tables_are_on_demand_recoverable_encrypted_and_kept() -> None:
+def test_tables_are_on_demand_recoverable_encrypted_with_the_key_and_kept() -> None:
     tables = of_type("AWS::DynamoDB::Table")
     assert len(tables) == 6
     for table in tables.values():
         props = table["Properties"]
         assert props["BillingMode"] == "PAY_PER_REQUEST"
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-        assert props["SSESpecification"]["SSEEnabled"] is True
+        assert props["SSESpecification"] == {
+            "SSEEnabled": True,
+            "SSEType": "KMS",
+            "KMSMasterKeyId": KEY,
+        }
         assert table["DeletionPolicy"] == "Retain"
 
 

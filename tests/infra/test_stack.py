@@ -53,7 +53,20 @@ def test_the_stack_creates_every_resource_as_rendered(stack: Stack, endpoint: st
     bucket = out["BucketName"]
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     [sse] = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
-    assert sse["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert sse["ApplyServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": out["DataKeyArn"],
+    }
+    kms = client("kms", endpoint)
+    assert kms.describe_key(KeyId=out["DataKeyArn"])["KeyMetadata"]["KeyState"] == "Enabled"
+    assert kms.get_key_rotation_status(KeyId=out["DataKeyArn"])["KeyRotationEnabled"]
+    policy = kms.get_key_policy(KeyId=out["DataKeyArn"], PolicyName="default")["Policy"]
+    key_props = stack.template["Resources"]["DataKey"]["Properties"]
+    assert json.loads(policy) == resolve(key_props["KeyPolicy"], stack.names)
+    logs = out["AccessLogBucketName"]
+    assert s3.get_bucket_versioning(Bucket=logs)["Status"] == "Enabled"
+    [sse] = s3.get_bucket_encryption(Bucket=logs)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert sse["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
     rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
     assert {r["ID"] for r in rules} == {"archive", "quarantine", "scratch", "versions-and-uploads"}
@@ -85,6 +98,13 @@ def test_the_stack_creates_every_resource_as_rendered(stack: Stack, endpoint: st
     assert job["DefaultArguments"]["--lake"] == out["LakeUrl"]
     assert job["Role"] == out["GlueJobRoleArn"]
     assert job["Command"]["ScriptLocation"] == out["CodeUrl"] + "glue_job.py"
+    security = client("glue", endpoint).get_security_configuration(
+        Name=job["SecurityConfiguration"]
+    )
+    encryption = security["SecurityConfiguration"]["EncryptionConfiguration"]
+    assert encryption["S3Encryption"] == [
+        {"S3EncryptionMode": "SSE-KMS", "KmsKeyArn": out["DataKeyArn"]}
+    ]
 
     iam = client("iam", endpoint)
     for role in ("GlueJobRole", "AirflowRole"):

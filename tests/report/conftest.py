@@ -246,7 +246,8 @@ def _install_chromium() -> str | None:
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Path of Debian's headless-capable Chromium, installed on first use when missing."""
+    """Path of Debian's Chromium, installed on first use when missing. Playwright drives
+    this binary (``executable_path``) rather than downloading a build of its own."""
     if not os.path.exists(CHROMIUM):
         reason = _install_chromium()
         if reason or not os.path.exists(CHROMIUM):

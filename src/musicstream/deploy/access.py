@@ -6,6 +6,8 @@ the lake prefixes those stages touch, the code prefix, and Glue's logs and metri
 archive, backfill, notify): the lake prefixes they touch, the KPI tables and the one index
 the per-date replace queries, the run topic, starting and watching the one Glue job, and
 what MWAA itself needs to run.
+Both use the stack's key, only through the services that encrypt with it for them (S3 for
+the lake; DynamoDB for the tables).
 
 Lake access is a table (prefix → verbs) rather than hand-written statements, so the
 rendered policies and the tests read the same facts. No statement grants ``*`` actions;
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from musicstream.deploy.cfn import (
     CODE,
+    DATA_KEY,
     LAKE,
     Node,
     arn,
@@ -29,6 +32,7 @@ from musicstream.deploy.cfn import (
     tags,
     trust,
 )
+from musicstream.deploy.encryption import GLUE_LOG_GROUPS
 from musicstream.deploy.storage import table_id
 
 GET, PUT, DELETE = "get", "put", "delete"
@@ -111,7 +115,15 @@ GLUE_JOB_ACTIONS = [  # GlueJobOperator: find the job, start a run, watch it, st
     "glue:GetJobRuns",
     "glue:StartJobRun",
 ]
-GLUE_LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+GLUE_LOG_ACTIONS = [  # AssociateKmsKey: Glue puts the data key on the log groups it creates
+    "logs:AssociateKmsKey",
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+]
+# what S3 and DynamoDB ask of a caller whose data they encrypt with a customer-managed key
+DATA_KEY_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+
 MWAA_SOURCE_BUCKET = [  # spelled out from AWS's s3:GetBucket* / s3:List* example
     "s3:GetBucketLocation",
     "s3:GetBucketPublicAccessBlock",
@@ -138,10 +150,19 @@ MWAA_QUEUE_ACTIONS = [
 MWAA_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]
 
 
+def data_key_statement(*services: str) -> Node:
+    """Use of the stack's key, only by way of ``services`` (``s3``, ``dynamodb``): what
+    reading and writing data they encrypt with it asks of the caller."""
+    via = [sub(f"{s}.${{AWS::Region}}.amazonaws.com") for s in services]
+    condition = {"StringEquals": {"kms:ViaService": via}}
+    return statement("DataKey", DATA_KEY_ACTIONS, [arn_of(DATA_KEY)], condition)
+
+
 def glue_job_role() -> Node:
-    logs = arn("logs", "log-group:/aws-glue/jobs/*")  # Glue's log groups: one stream per run
+    logs = arn("logs", GLUE_LOG_GROUPS)  # Glue's log groups: one stream per run
     statements = [
         *lake_statements(GLUE_LAKE),
+        data_key_statement("s3"),
         statement("Code", ["s3:GetObject"], [bucket_arn(f"{CODE}/*")]),
         statement("GlueLogs", GLUE_LOG_ACTIONS, [logs]),
         statement(
@@ -164,6 +185,7 @@ def airflow_role() -> Node:
     statements = [
         *lake_statements(AIRFLOW_LAKE),
         *store_statements(),
+        data_key_statement("s3", "dynamodb"),
         statement("RunTopic", ["sns:Publish"], [ref("RunTopic")]),
         statement("GlueJob", GLUE_JOB_ACTIONS, [arn("glue", "job/${GlueJobName}")]),
         *mwaa_source_statements(),

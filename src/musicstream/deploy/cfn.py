@@ -11,6 +11,7 @@ Node = dict[str, Any]
 
 LAKE = "lake"  # the lake's key prefix in the bucket: settings.lake = s3://<bucket>/lake
 CODE = "code"  # the Glue entry script and the musicstream wheel
+DATA_KEY = "DataKey"  # logical id of the stack's customer-managed KMS key
 
 
 def ref(name: str) -> Node:
@@ -31,9 +32,9 @@ def arn(service: str, resource: str) -> Node:
     return sub(f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}")
 
 
-def bucket_arn(key: str = "") -> Node:
-    """The lake bucket (``key`` empty) or keys in it (``lake/landing/*``)."""
-    return sub("arn:${AWS::Partition}:s3:::${LakeBucket}" + (f"/{key}" if key else ""))
+def bucket_arn(key: str = "", bucket: str = "LakeBucket") -> Node:
+    """The lake bucket (``key`` empty) or keys in it (``lake/landing/*``); or another bucket."""
+    return sub(f"arn:${{AWS::Partition}}:s3:::${{{bucket}}}" + (f"/{key}" if key else ""))
 
 
 def statement(
@@ -43,12 +44,12 @@ def statement(
     condition: Node | None = None,
     *,
     effect: str = "Allow",
-    principal: str | None = None,
+    principal: str | Node | None = None,
 ) -> Node:
     """One IAM policy statement; actions sorted so the rendered template is stable.
 
-    ``principal`` only in resource policies (a bucket's, a topic's): ``"*"`` there means
-    "whoever asks", which the statement's condition then narrows.
+    ``principal`` only in resource policies (a bucket's, a topic's, a key's): ``"*"`` there
+    means "whoever asks", which the statement's condition then narrows.
     """
     out: Node = {"Sid": sid, "Effect": effect}
     if principal:
@@ -73,6 +74,11 @@ def trust(*services: str, condition: Node | None = None) -> Node:
     if condition:
         grant["Condition"] = condition
     return document([grant])
+
+
+def checkov_skips(reasons: dict[str, str]) -> Node:
+    """Resource Metadata naming the checkov checks that do not apply to it, each with why."""
+    return {"checkov": {"skip": [{"id": i, "comment": c} for i, c in reasons.items()]}}
 
 
 def tags(**extra: str) -> list[Node]:

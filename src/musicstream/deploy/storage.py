@@ -1,4 +1,5 @@
-"""The stateful resources: the lake bucket and its policy, the KPI tables, the run topic.
+"""The stateful resources: the lake bucket, its access-log bucket and their policies, the KPI
+tables, the run topic.
 
 The table definitions come from :mod:`musicstream.stores.dynamodb` — the same code that
 ``store init`` runs — so the stack and SPEC §5 cannot drift apart.
@@ -8,33 +9,112 @@ from __future__ import annotations
 
 from typing import Any
 
-from musicstream.deploy.cfn import LAKE, Node, bucket_arn, document, ref, statement, sub, tags
+from musicstream.deploy.cfn import (
+    DATA_KEY,
+    LAKE,
+    Node,
+    arn_of,
+    bucket_arn,
+    checkov_skips,
+    document,
+    ref,
+    statement,
+    sub,
+    tags,
+)
 
 RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}  # data outlives the stack
+ACCESS_LOGS = "lake-bucket/"  # key prefix of the lake bucket's access logs in the log bucket
+
+
+def private() -> Node:
+    """A bucket's properties that keep it never public, with ACLs off."""
+    return {
+        "PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        },
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    }
 
 
 def lake_bucket() -> Node:
-    """Versioned, KMS-encrypted, never public, ACLs off, with lifecycle rules."""
-    public_access_block = {
-        "BlockPublicAcls": True,
-        "BlockPublicPolicy": True,
-        "IgnorePublicAcls": True,
-        "RestrictPublicBuckets": True,
-    }
-    encryption = {  # SSE-KMS with the AWS managed key aws/s3: no key policy to maintain
-        "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"},
+    """Versioned, encrypted with the stack's key, private, access-logged, with lifecycle rules."""
+    encryption = {
+        "ServerSideEncryptionByDefault": {
+            "SSEAlgorithm": "aws:kms",
+            "KMSMasterKeyID": arn_of(DATA_KEY),
+        },
         "BucketKeyEnabled": True,  # one data key per bucket, not one KMS call per object
     }
+    logging = {"DestinationBucketName": ref("AccessLogBucket"), "LogFilePrefix": ACCESS_LOGS}
     return {
         "Type": "AWS::S3::Bucket",
         **RETAIN,
         "Properties": {
             "VersioningConfiguration": {"Status": "Enabled"},
             "BucketEncryption": {"ServerSideEncryptionConfiguration": [encryption]},
-            "PublicAccessBlockConfiguration": public_access_block,
-            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            **private(),
+            "LoggingConfiguration": logging,
             "LifecycleConfiguration": {"Rules": lifecycle_rules()},
             "Tags": tags(),
+        },
+    }
+
+
+def access_log_bucket() -> Node:
+    """The lake bucket's S3 server access logs: private, versioned (a deleted or overwritten
+    log stays recoverable), kept AccessLogRetentionDays. SSE-S3, because S3 log delivery
+    cannot write to a bucket whose default encryption is SSE-KMS."""
+    expire = {
+        "Id": "expire",
+        "Status": "Enabled",
+        "ExpirationInDays": ref("AccessLogRetentionDays"),
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+    }
+    sse_s3 = {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+    skips = {
+        "CKV_AWS_18": "this is the access-log bucket: logging its own access would need yet "
+        "another log bucket; only S3 log delivery writes here and the admin reads",
+    }
+    return {
+        "Type": "AWS::S3::Bucket",
+        **RETAIN,
+        "Metadata": checkov_skips(skips),
+        "Properties": {
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [sse_s3]},
+            **private(),
+            "LifecycleConfiguration": {"Rules": [expire]},
+            "Tags": tags(),
+        },
+    }
+
+
+def access_log_bucket_policy() -> Node:
+    """S3 log delivery may write the lake bucket's logs (under their prefix, for that bucket
+    of this account only); TLS only for everyone."""
+    log_bucket = "AccessLogBucket"
+    delivery = statement(
+        "S3ServerAccessLogs",
+        ["s3:PutObject"],
+        [bucket_arn(f"{ACCESS_LOGS}*", bucket=log_bucket)],
+        {
+            "ArnLike": {"aws:SourceArn": bucket_arn()},
+            "StringEquals": {"aws:SourceAccount": sub("${AWS::AccountId}")},
+        },
+        principal={"Service": "logging.s3.amazonaws.com"},
+    )
+    insecure = _deny_all(
+        "DenyInsecureTransport", {"Bool": {"aws:SecureTransport": "false"}}, log_bucket
+    )
+    return {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": ref(log_bucket),
+            "PolicyDocument": document([delivery, insecure]),
         },
     }
 
@@ -90,9 +170,9 @@ def bucket_policy(allowed: list[Any]) -> Node:
     }
 
 
-def _deny_all(sid: str, condition: Node) -> Node:
+def _deny_all(sid: str, condition: Node, bucket: str = "LakeBucket") -> Node:
     """Deny everyone everything on the bucket and its keys when ``condition`` holds."""
-    everything = [bucket_arn(), bucket_arn("*")]
+    everything = [bucket_arn(bucket=bucket), bucket_arn("*", bucket=bucket)]
     return statement(sid, ["s3:*"], everything, condition, effect="Deny", principal="*")
 
 
@@ -103,7 +183,7 @@ def table_id(table: str) -> str:
 
 def kpi_tables() -> dict[str, Node]:
     """One on-demand table per KPI table, named ``<StorePrefix><table>``, with point-in-time
-    recovery and KMS encryption; keys and indexes exactly as ``store init`` creates them."""
+    recovery and the stack's key; keys and indexes exactly as ``store init`` creates them."""
     from musicstream.stores.dynamodb import SPECS, _table_definition
 
     out: dict[str, Node] = {}
@@ -111,7 +191,11 @@ def kpi_tables() -> dict[str, Node]:
         props = _table_definition(f"${{StorePrefix}}{table}", spec)
         props["TableName"] = sub(props["TableName"])
         props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
-        props["SSESpecification"] = {"SSEEnabled": True}  # AWS managed key aws/dynamodb
+        props["SSESpecification"] = {
+            "SSEEnabled": True,
+            "SSEType": "KMS",
+            "KMSMasterKeyId": arn_of(DATA_KEY),
+        }
         props["Tags"] = tags()
         out[table_id(table)] = {"Type": "AWS::DynamoDB::Table", **RETAIN, "Properties": props}
     return out

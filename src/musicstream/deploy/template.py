@@ -13,8 +13,16 @@ from typing import Any
 
 from musicstream import __version__
 from musicstream.deploy.access import airflow_role, glue_job_role
-from musicstream.deploy.cfn import CODE, LAKE, Node, arn_of, ref, sub
-from musicstream.deploy.storage import bucket_policy, kpi_tables, lake_bucket, run_topic
+from musicstream.deploy.cfn import CODE, DATA_KEY, LAKE, Node, arn_of, ref, sub
+from musicstream.deploy.encryption import data_key, glue_security_configuration
+from musicstream.deploy.storage import (
+    access_log_bucket,
+    access_log_bucket_policy,
+    bucket_policy,
+    kpi_tables,
+    lake_bucket,
+    run_topic,
+)
 
 GLUE_SCRIPT = "glue_job.py"  # scripts/glue_job.py, uploaded to code/
 WHEEL = f"musicstream-{__version__}-py3-none-any.whl"  # `uv build` output, uploaded to code/
@@ -41,6 +49,7 @@ PARAMETERS: dict[str, Node] = {
     },
     "ArchiveRetentionDays": {"Type": "Number", "Default": 730, "MinValue": 180},
     "QuarantineRetentionDays": {"Type": "Number", "Default": 365, "MinValue": 31},
+    "AccessLogRetentionDays": {"Type": "Number", "Default": 365, "MinValue": 90},
 }
 
 
@@ -59,7 +68,8 @@ def job_arguments() -> Node:
 
 
 def glue_job() -> Node:
-    """Glue 5.0 (Spark 3.5) running the thin entry script; one run at a time."""
+    """Glue 5.0 (Spark 3.5) running the thin entry script; one run at a time; what it
+    writes encrypted with the stack's key (its security configuration)."""
     script = sub(f"s3://${{LakeBucket}}/{CODE}/{GLUE_SCRIPT}")
     return {
         "Type": "AWS::Glue::Job",
@@ -75,6 +85,7 @@ def glue_job() -> Node:
             "Timeout": 120,  # minutes
             "WorkerType": "G.1X",
             "NumberOfWorkers": ref("GlueWorkers"),
+            "SecurityConfiguration": ref("GlueSecurityConfiguration"),
             "Tags": {"project": "musicstream"},
         },
     }
@@ -83,12 +94,16 @@ def glue_job() -> Node:
 def resources() -> dict[str, Node]:
     roles = [arn_of("GlueJobRole"), arn_of("AirflowRole"), ref("AdminRoleArn")]
     return {
+        DATA_KEY: data_key(),
         "LakeBucket": lake_bucket(),
         "LakeBucketPolicy": bucket_policy(roles),
+        "AccessLogBucket": access_log_bucket(),
+        "AccessLogBucketPolicy": access_log_bucket_policy(),
         **kpi_tables(),
         **run_topic(),
         "GlueJobRole": glue_job_role(),
         "AirflowRole": airflow_role(),
+        "GlueSecurityConfiguration": glue_security_configuration(),
         "GlueJob": glue_job(),
     }
 
@@ -105,14 +120,17 @@ OUTPUTS: dict[str, Node] = {
     "GlueJobName": {"Description": "MUSICSTREAM_AIRFLOW_GLUE_JOB", "Value": ref("GlueJobName")},
     "GlueJobRoleArn": {"Value": arn_of("GlueJobRole")},
     "AirflowRoleArn": {"Description": "MWAA execution role", "Value": arn_of("AirflowRole")},
+    "DataKeyArn": {"Description": "KMS key of the lake and tables", "Value": arn_of(DATA_KEY)},
+    "AccessLogBucketName": {"Value": ref("AccessLogBucket")},
 }
 
 
 def build_template() -> dict[str, Any]:
-    """The musicstream stack: lake bucket, KPI tables, run topic, Glue job, two roles."""
+    """The musicstream stack: data key, lake and access-log buckets, KPI tables, run topic,
+    Glue job, two roles."""
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": f"musicstream {__version__}: lake, KPI store, notifications, Glue, IAM",
+        "Description": f"musicstream {__version__}: lake, KPI store, notifications, Glue, IAM, KMS",
         "Parameters": copy.deepcopy(PARAMETERS),
         "Resources": resources(),
         "Outputs": copy.deepcopy(OUTPUTS),
