@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
-from conftest import Landing, read_table, song
+from conftest import Landing, land_first, read_table, song
 from kpi_helpers import assert_same
-from musicstream.datasets import KPI_TABLES
+from musicstream import layout
+from musicstream.datasets import BATCH_QUALITY, CURATED, KPI_TABLES, KPIS, QUARANTINE, Table
 
 D2, D3 = "2026-01-02", "2026-01-03"
 
@@ -267,3 +269,25 @@ def test_top_n_is_configurable(lake: Path, landing: Landing, run) -> None:
     assert [
         r["artist"] for r in sorted(read_table(lake, "top_artists_daily"), key=lambda r: r["rank"])
     ] == ["A", "B"]
+
+
+def _declared(rel: str) -> Table:
+    """The table datasets.py declares for a lake file."""
+    kind, name = rel.split("/")[:2]
+    if kind == layout.KPIS:
+        return BATCH_QUALITY if name == layout.BATCH_QUALITY else KPIS[name]
+    return {layout.CURATED: CURATED, layout.QUARANTINE: QUARANTINE}[kind][name]
+
+
+def test_lake_files_have_the_declared_schemas(lake: Path, landing: Landing, run) -> None:
+    """datasets.py is the one source of every schema: each file written matches it."""
+    land_first(landing)
+    landing.streams([["u1", "t1"]], name="short.csv", header=["user_id", "track_id"])
+    run(lake)
+    files = [p.relative_to(lake).as_posix() for p in sorted(lake.rglob("*.parquet"))]
+    written = [f for f in files if not f.startswith(layout.STATE)]
+    assert {f.split("/")[0] for f in written} == {"kpis", "curated", "quarantine"}
+    assert any(f.startswith(layout.quarantine("files", "")) for f in written)
+    for rel in written:
+        found = pq.read_schema(lake / rel).remove_metadata()
+        assert found == _declared(rel).arrow_schema(), rel

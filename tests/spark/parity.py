@@ -23,6 +23,18 @@ def _rows(lake: Path, pattern: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
 
 
+def _types(lake: Path) -> list[dict[str, Any]]:
+    """Each table's column types, as its Parquet files hold them (not their nullability:
+    Spark marks the columns it knows are never NULL)."""
+    found = set()
+    for part in lake.glob("*/*/**/*.parquet"):
+        rel = part.relative_to(lake)
+        if rel.parts[0] != "_state":
+            columns = tuple((f.name, str(f.type)) for f in pq.read_schema(part))
+            found.add(("/".join(rel.parts[:2]), columns))
+    return [{"table": table, "columns": list(columns)} for table, columns in sorted(found)]
+
+
 def snapshot(lake: Path) -> dict[str, Any]:
     """Everything a user can observe in the lake, as comparable plain data."""
     manifests = [json.loads(p.read_text()) for p in sorted(lake.glob("_state/batches/*.json"))]
@@ -41,6 +53,7 @@ def snapshot(lake: Path) -> dict[str, Any]:
     shot["curated/streams"] = _rows(lake, "curated/streams/*/*.parquet")
     shot["curated/songs"] = _rows(lake, "curated/songs/*.parquet")
     shot["curated/users"] = _rows(lake, "curated/users/*.parquet")
+    shot["types"] = _types(lake)
     shot["ledger"] = [
         {k: m.get(k) for k in ("batch_id", "status", "dates", "quality", "files")}
         for m in manifests

@@ -3,38 +3,37 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from collections.abc import Iterator, Sequence
+import posixpath
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING
 
 import duckdb
 
-from musicstream.datasets import BY_NAME, KPI_TABLES
+from musicstream import layout
+from musicstream.datasets import BY_NAME, CURATED, DIMENSIONS, KPI_TABLES
 from musicstream.engines import (
     BatchContext,
     FileCounts,
     FileSpec,
+    bookkeeping,
     date_stream_files,
     remove_stale_dates,
     sql,
 )
 from musicstream.engines.duckdb.reader import read_raw
+from musicstream.sqltext import literal, literal_list
 
 if TYPE_CHECKING:
     from musicstream.lake import Lake
     from musicstream.settings import Settings
 
-DIMENSIONS = ("songs", "users")
-
 
 def _local_sql(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text("utf-8")
-
-
-def _list(paths: Sequence[str]) -> str:
-    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
 def _streams(files: Sequence[str]) -> str:
@@ -42,9 +41,16 @@ def _streams(files: Sequence[str]) -> str:
     if not files:
         return "select * from empty_streams"
     return (
-        f"select * from read_parquet({_list(files)}, hive_partitioning = true, "
+        f"select * from read_parquet({literal_list(files)}, hive_partitioning = true, "
         "hive_types = {'report_date': 'DATE'})"
     )
+
+
+def _line(dataset: str) -> str:
+    """A bad row's physical line. A uniform file's rows have no ``_line``: it is their
+    position in the file, found from the file's first ``_ord`` (only for the bad rows)."""
+    first = f"select first_ord from file_offsets_{dataset} as o where o._file_idx = raw._file_idx"
+    return f"coalesce(raw._line, raw._ord - ({first}) + 2)"
 
 
 class DuckDBEngine:
@@ -60,9 +66,11 @@ class DuckDBEngine:
         if settings.threads:
             self.con.execute(f"set threads = {settings.threads}")
         if settings.memory_limit:
-            self.con.execute(f"set memory_limit = '{settings.memory_limit}'")
+            self.con.execute(f"set memory_limit = {literal(settings.memory_limit)}")
         self.con.execute(_local_sql("macros.sql"))
-        self.con.execute(_local_sql("schema.sql"))
+        for name, table in CURATED.items():  # for a lake that has none yet
+            columns = table.ddl("duckdb", partition=True)
+            self.con.execute(f"create or replace temp table empty_{name} ({columns})")
         for dim in DIMENSIONS:
             self._load_dimension(dim)
 
@@ -95,18 +103,17 @@ class DuckDBEngine:
             self._load_lake_events(ctx)
         checked = sql(f"validate/{dataset}")
         self.con.execute(f"create or replace temp table checked_{dataset} as {checked}")
-        self._write_quarantine(dataset, files, ctx)
         counts = self._counts(dataset, files)
+        self._write_quarantine(dataset, files, ctx, counts)
         self.con.execute(f"drop view raw_{dataset}")
         self.con.execute(f"drop table raw_{dataset}_rows")
         return counts
 
     def _set_context(self, ctx: BatchContext) -> None:
         limit = ctx.clock.replace(tzinfo=None) + timedelta(seconds=ctx.future_tolerance_s)
-        batch_id = ctx.batch_id.replace("'", "''")
         self.con.execute(  # literals: binding a Python datetime costs ~2 s of imports
-            "create or replace temp table batch_context as "
-            f"select '{batch_id}' as batch_id, timestamp '{limit.isoformat()}' as future_limit"
+            f"create or replace temp table batch_context as select {literal(ctx.batch_id)} "
+            f"as batch_id, timestamp {literal(limit.isoformat())} as future_limit"
         )
 
     def _load_lake_events(self, ctx: BatchContext) -> None:
@@ -114,7 +121,7 @@ class DuckDBEngine:
         own = f"/{ctx.batch_id}.parquet"
         earlier = [
             p
-            for p in self.lake.files("curated/streams")
+            for p in self.lake.files(layout.CURATED_STREAMS)
             if p.endswith(".parquet") and not p.endswith(own)
         ]
         if earlier:  # a first load skips the pass over the batch for its dates
@@ -124,96 +131,59 @@ class DuckDBEngine:
                 "and date '9999-12-30'"  # a BC or edge date has no partition, nor a neighbour
             ).fetchall()
             wanted = {
-                f"report_date={(d + timedelta(days=k)).isoformat()}"
+                layout.stream_day(d + timedelta(days=k))
                 for (d,) in days
                 if d is not None
                 for k in (-1, 0, 1)
             }
-            earlier = [p for p in earlier if p.split("/")[2] in wanted]
-        rels = earlier
-        with self._readable(rels) as files:
+            earlier = [p for p in earlier if posixpath.dirname(p) in wanted]
+        with self._readable(earlier) as files:
             source = (
-                f"select distinct user_id, track_id, listen_time from read_parquet({_list(files)})"
+                "select distinct user_id, track_id, listen_time "
+                f"from read_parquet({literal_list(files)})"
                 if files
                 else "select user_id, track_id, listen_time from empty_streams"
             )
             self.con.execute(f"create or replace temp table lake_events as {source}")
 
-    def _write_quarantine(self, dataset: str, files: Sequence[FileSpec], ctx: BatchContext) -> None:
-        cols = ", ".join(f'raw."{c}"' for c in BY_NAME[dataset].columns)
-        nulls = ", ".join(f'cast(null as varchar) as "{c}"' for c in BY_NAME[dataset].columns)
-        self.con.execute(
-            "create or replace temp table source_files as select * from (values "
-            + ", ".join(f"({s.index}, '{s.path.replace(chr(39), chr(39) * 2)}')" for s in files)
-            + (", " if files else "")
-            + "(-1, '')) t(_file_idx, source_file)"
-        )
-        query = f"""
-            with rows as (
-                select {cols}, bad.reasons, bad._file_idx,
-                    coalesce(raw._line, raw._ord - o.first_ord + 2) as line,
-                    cast(null as varchar) as raw_record
-                from checked_{dataset} as bad join raw_{dataset} as raw using (_ord)
-                join file_offsets_{dataset} as o on o._file_idx = bad._file_idx
-                where bad.reasons <> ''
-                union all
-                select {nulls}, 'malformed_row', _file_idx, line, raw_record
-                from malformed_{dataset}
-            )
-            select rows.* exclude (_file_idx), f.source_file
-            from rows join source_files f using (_file_idx)
-            order by f.source_file, line
-        """
-        n = self.con.execute(f"select count(*) from ({query})").fetchone()
-        rel = f"quarantine/{dataset}/batch_id={ctx.batch_id}/quarantine.parquet"
-        if not n or not n[0]:
-            self.lake.remove(rel)  # an earlier attempt's, over other files (validate.py)
+    def _write_quarantine(
+        self,
+        dataset: str,
+        files: Sequence[FileSpec],
+        ctx: BatchContext,
+        counts: Sequence[FileCounts],
+    ) -> None:
+        """Every quarantined row with its reasons, source file and physical start line."""
+        rel = bookkeeping.quarantine_target(self.lake, dataset, ctx.batch_id, counts)
+        if rel is None:
             return
+        sources = ", ".join(f"({s.index}, {literal(s.path)})" for s in files)
+        self.con.execute(
+            "create or replace temp table source_files as "
+            f"select * from (values {sources}) t(_file_idx, source_file)"
+        )
+        query = bookkeeping.quarantine_query(dataset, _line(dataset))
+        order = ", ".join(bookkeeping.QUARANTINE_ORDER)
         with self.lake.staging() as tmp:
             local = os.path.join(tmp, "q.parquet")
-            self.con.execute(f"copy ({query}) to '{local}' (format parquet)")
+            self.con.execute(
+                f"copy (select * from ({query}) order by {order}) to {literal(local)} "
+                "(format parquet)"
+            )
             self.lake.publish(local, rel)
 
     def _counts(self, dataset: str, files: Sequence[FileSpec]) -> list[FileCounts]:
-        counts = {s.index: FileCounts(s.index) for s in files}
-        rows = self.con.execute(
-            f"""
-            select _file_idx, count(*), count(*) filter (where reasons = '')
-            from checked_{dataset} group by 1
-            """
-        ).fetchall()
-        for idx, read, kept in rows:
-            counts[idx].rows_read, counts[idx].rows_kept = read, kept
-            counts[idx].rows_quarantined = read - kept
-        reasons = self.con.execute(
-            f"""
-            select _file_idx, reason, count(*) from (
-                select _file_idx, unnest(string_split(reasons, ';')) as reason
-                from checked_{dataset} where reasons <> ''
-                union all
-                select _file_idx, warnings from checked_{dataset}
-                where reasons = '' and warnings is not null
-                union all
-                select _file_idx, 'malformed_row' from malformed_{dataset}
-            ) group by all
-            """
-        ).fetchall()
-        for idx, reason, n in reasons:
-            counts[idx].reasons[reason] = n
-        for idx, n in self.con.execute(
-            f"select _file_idx, count(*) from malformed_{dataset} group by 1"
-        ).fetchall():
-            counts[idx].rows_read += n
-            counts[idx].rows_quarantined += n
-        return [counts[s.index] for s in files]
+        """Per-file rows read, kept, quarantined and per reason: one small aggregate."""
+        rows = self.con.execute(bookkeeping.counts_query(dataset)).fetchall()
+        return bookkeeping.file_counts(files, rows)
 
     # -- curate --------------------------------------------------------------------------
 
     def _load_dimension(self, dim: str) -> None:
-        rel = f"curated/{dim}/{dim}.parquet"
+        rel = layout.dimension(dim)
         with self._readable([rel] if self.lake.exists(rel) else []) as files:
             source = (
-                f"select * from read_parquet({_list(files)})"
+                f"select * from read_parquet({literal_list(files)})"
                 if files
                 else f"select * from empty_{dim}"
             )
@@ -227,34 +197,35 @@ class DuckDBEngine:
             local = os.path.join(tmp, f"{dataset}.parquet")
             self.con.execute(
                 f"copy (select * from next_{dataset} order by {BY_NAME[dataset].key}) "
-                f"to '{local}' (format parquet)"
+                f"to {literal(local)} (format parquet)"
             )
-            self.lake.publish(local, f"curated/{dataset}/{dataset}.parquet")
+            self.lake.publish(local, layout.dimension(dataset))
         self.con.execute(f"drop table curated_{dataset}")
         self.con.execute(f"alter table next_{dataset} rename to curated_{dataset}")
 
     def curate_streams(self, ctx: BatchContext) -> list[date]:
         self._set_context(ctx)
-        query = sql("curate/streams")
-        written = self._write_partitions(query, "curated/streams", f"{ctx.batch_id}.parquet")
+        target = functools.partial(layout.stream_file, batch_id=ctx.batch_id)
+        written = self._write_partitions(sql("curate/streams"), target)
         for table in ("checked_streams", "lake_events"):  # their memory is the KPI step's
             self.con.execute(f"drop table if exists {table}")
         return written
 
-    def _write_partitions(self, query: str, prefix: str, filename: str) -> list[date]:
-        """COPY ``query`` partitioned by report_date, publish each part as ``filename``."""
+    def _write_partitions(self, query: str, target: Callable[[date], str]) -> list[date]:
+        """COPY ``query`` partitioned by report_date, publish each date's part at ``target``."""
         with self.lake.staging() as tmp:
             out = os.path.join(tmp, "out")
             self.con.execute(
-                f"copy ({query}) to '{out}' (format parquet, partition_by (report_date), "
+                f"copy ({query}) to {literal(out)} (format parquet, partition_by (report_date), "
                 "filename_pattern 'part_{i}')"
             )
             written, moves = [], []
             for folder in sorted(os.listdir(out)) if os.path.isdir(out) else []:
                 parts = os.listdir(os.path.join(out, folder))
                 assert len(parts) == 1, f"expected one file per partition, got {parts}"
-                moves.append((os.path.join(out, folder, parts[0]), f"{prefix}/{folder}/{filename}"))
-                written.append(date.fromisoformat(folder.split("=", 1)[1]))
+                day = date.fromisoformat(folder.split("=", 1)[1])
+                moves.append((os.path.join(out, folder, parts[0]), target(day)))
+                written.append(day)
             self.lake.publish_all(moves)
         return written
 
@@ -274,9 +245,8 @@ class DuckDBEngine:
             self.con.execute(f"create or replace temp table plays as {sql('kpis/plays')}")
         for table in KPI_TABLES:  # in build order: the top_* tables rank their daily table
             self.con.execute(f"create or replace temp table {table} as {sql('kpis/' + table)}")
-            written = self._write_partitions(
-                f"select * from {table}", f"kpis/{table}", "data.parquet"
-            )
+            target = functools.partial(layout.kpi_file, table)
+            written = self._write_partitions(f"select * from {table}", target)
             remove_stale_dates(self.lake, table, dates, written)
         for table in ("plays", *KPI_TABLES):
             self.con.execute(f"drop table {table}")

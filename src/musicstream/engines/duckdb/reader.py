@@ -16,16 +16,13 @@ import duckdb
 
 from musicstream.datasets import BY_NAME
 from musicstream.engines import LINES, FileSpec
+from musicstream.sqltext import literal
 
 _NO_DELIMITER = "\x01"  # admission sends a file holding this byte to the records layout
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _bookkeeping(spec: FileSpec) -> str:
-    reason = _quote(spec.file_reason) if spec.file_reason else "cast(null as varchar)"
+    reason = literal(spec.file_reason) if spec.file_reason else "cast(null as varchar)"
     return f"{spec.index} as _file_idx, {reason} as _file_reason"
 
 
@@ -33,8 +30,8 @@ def _lines_select(con: duckdb.DuckDBPyConnection, dataset: str, spec: FileSpec) 
     """Rows of a ``lines`` file: its lines land in ``file_lines`` first, for their numbers."""
     con.execute(
         "create or replace temp table file_lines as select _l from read_csv("
-        f"{_quote(spec.uri)}, columns = {{'_l': 'VARCHAR'}}, header = false, "
-        f"delim = {_quote(_NO_DELIMITER)}, quote = '', escape = '', new_line = '\\n', "
+        f"{literal(spec.uri)}, columns = {{'_l': 'VARCHAR'}}, header = false, "
+        f"delim = {literal(_NO_DELIMITER)}, quote = '', escape = '', new_line = '\\n', "
         "auto_detect = false, strict_mode = false)"
     )
     fields = {name: i + 1 for i, name in enumerate(spec.header)}
@@ -61,7 +58,7 @@ def _uniform_select(dataset: str, spec: FileSpec) -> str:
     )
     return (
         f"select {projected}, {_bookkeeping(spec)}, cast(null as bigint) as _line, "
-        f"cast(null as varchar) as _raw from read_csv({_quote(spec.uri)}, header = true, "
+        f"cast(null as varchar) as _raw from read_csv({literal(spec.uri)}, header = true, "
         f"columns = {{{columns}}}, delim = ',', quote = '', escape = '', new_line = '\\n', "
         "auto_detect = false, strict_mode = true)"
     )
@@ -71,7 +68,7 @@ def _records_select(dataset: str, spec: FileSpec) -> str:
     """Rows of a ``records`` file, written by admission's scan."""
     names = ["_line", "_raw", *(f"c{i}" for i in range(len(spec.header)))]
     columns = ", ".join(
-        f"{_quote(n)}: {_quote('BIGINT' if n == '_line' else 'VARCHAR')}" for n in names
+        f"{literal(n)}: {literal('BIGINT' if n == '_line' else 'VARCHAR')}" for n in names
     )
     fields = {name: f"c{i}" for i, name in enumerate(spec.header)}
     projected = ", ".join(
@@ -79,7 +76,7 @@ def _records_select(dataset: str, spec: FileSpec) -> str:
     )
     return (
         f"select {projected}, {_bookkeeping(spec)}, _line, _raw "
-        f"from read_csv({_quote(spec.uri)}, header = true, columns = {{{columns}}}, "
+        f"from read_csv({literal(spec.uri)}, header = true, columns = {{{columns}}}, "
         "delim = ',', quote = '\"', escape = '\"', new_line = '\\n', auto_detect = false, "
         "strict_mode = true)"
     )

@@ -11,19 +11,19 @@ import functools
 import os
 from collections.abc import Sequence
 from datetime import date, timedelta
-from importlib import resources
 from typing import TYPE_CHECKING
 
-import sqlglot
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from musicstream.datasets import BY_NAME, KPI_TABLES
+from musicstream import layout
+from musicstream.datasets import BY_NAME, CURATED, DIMENSIONS, KPI_TABLES
 from musicstream.engines import (
     BatchContext,
     FileCounts,
     FileSpec,
+    bookkeeping,
     date_stream_files,
     remove_stale_dates,
 )
@@ -36,21 +36,7 @@ if TYPE_CHECKING:
     from musicstream.lake import Lake
     from musicstream.settings import Settings
 
-DIMENSIONS = ("songs", "users")
 KEEP = StorageLevel.MEMORY_AND_DISK
-
-
-@functools.cache
-def empty_schemas() -> dict[str, str]:
-    """Spark DDL of the empty tables, from the DuckDB engine's schema.sql (one definition)."""
-    text = resources.files("musicstream.engines.duckdb").joinpath("schema.sql").read_text()
-    schemas = {}
-    for statement in sqlglot.parse(text, read="duckdb"):
-        assert statement is not None
-        table = statement.this
-        columns = [f"{c.name} {c.args['kind'].sql('spark')}" for c in table.expressions]
-        schemas[table.this.name] = ", ".join(columns)
-    return schemas
 
 
 def _ntz(frame: DataFrame, *columns: str) -> DataFrame:
@@ -100,6 +86,10 @@ class SparkEngine:
             frame.unpersist()
             self.spark.catalog.dropTempView(name)
 
+    def _empty(self, table: str) -> DataFrame:
+        """A curated table with no rows, for a lake that has none yet."""
+        return local_frame(self.spark, [], CURATED[table].ddl("spark", partition=True))
+
     def _size_for(self, nbytes: int) -> None:
         """Shuffle partitions sized to the ``nbytes`` of input of the coming step."""
         parallelism = self.spark.sparkContext.defaultParallelism
@@ -140,7 +130,7 @@ class SparkEngine:
         """
         if self.lake.is_local:
             return list(files)
-        folder = f"_state/tmp/admitted/{batch_id}/{dataset}"
+        folder = layout.tmp(f"admitted/{batch_id}/{dataset}")
         rels = {s.index: f"{folder}/{s.index}.csv" for s in files if s.header}
         self._uploaded.append(folder)
         self.lake.publish_all([(s.uri, rels[s.index]) for s in files if s.header])
@@ -169,14 +159,10 @@ class SparkEngine:
         uris = [
             self.lake.uri(p)
             for d in dates
-            for p in self.lake.files(f"curated/streams/report_date={d.isoformat()}")
+            for p in self.lake.files(layout.stream_day(d))
             if p.endswith(".parquet") and not p.endswith("/" + own)
         ]
-        events = (
-            self.spark.read.parquet(*uris)
-            if uris
-            else local_frame(self.spark, [], empty_schemas()["empty_streams"])
-        )
+        events = self.spark.read.parquet(*uris) if uris else self._empty("streams")
         columns = events.select("user_id", "track_id", "listen_time").distinct()
         self._view("lake_events", _ltz(columns, "listen_time"))
 
@@ -188,71 +174,30 @@ class SparkEngine:
         counts: Sequence[FileCounts],
     ) -> None:
         """Every quarantined row with its reasons, source file and physical start line."""
-        rel = f"quarantine/{dataset}/batch_id={ctx.batch_id}/quarantine.parquet"
-        if not any(c.rows_quarantined for c in counts):
-            self.lake.remove(rel)  # an earlier attempt's, over other files (validate.py)
+        rel = bookkeeping.quarantine_target(self.lake, dataset, ctx.batch_id, counts)
+        if rel is None:
             return
-        cols = ", ".join(f"raw.`{c}`" for c in BY_NAME[dataset].columns)
-        nulls = ", ".join(f"cast(null as string) as `{c}`" for c in BY_NAME[dataset].columns)
-        sources = local_frame(
-            self.spark, [(s.index, s.path) for s in files], "_file_idx int, source_file string"
-        )
-        rows = self.spark.sql(
-            f"""
-            select {cols}, bad.reasons, raw._line as line,
-                cast(null as string) as raw_record, bad._file_idx
-            from checked_{dataset} as bad
-            inner join raw_{dataset} as raw
-                on bad._file_idx = raw._file_idx and bad._ord = raw._ord
-            where bad.reasons <> ''
-            union all
-            select {nulls}, 'malformed_row', line, raw_record, _file_idx
-            from malformed_{dataset}
-            """
-        )
-        table = rows.join(F.broadcast(sources), "_file_idx").drop("_file_idx")
-        write_file(self.lake, table, rel, order=["source_file", "line"])
+        sources = [(s.index, s.path) for s in files]
+        ddl = "_file_idx int, source_file string"
+        self._view("source_files", local_frame(self.spark, sources, ddl))
+        table = self.spark.sql(to_spark(bookkeeping.quarantine_query(dataset)))
+        write_file(self.lake, table, rel, order=list(bookkeeping.QUARANTINE_ORDER))
+        self._drop("source_files")
 
     def _counts(self, dataset: str, files: Sequence[FileSpec]) -> list[FileCounts]:
         """Per-file rows read, kept, quarantined and per reason: one small aggregate."""
-        rows = self.spark.sql(
-            f"""
-            select _file_idx, reason, count(*) as n from (
-                select _file_idx, if(reasons = '', 'kept', null) as reason
-                from checked_{dataset}
-                union all
-                select _file_idx, explode(split(reasons, ';')) as reason
-                from checked_{dataset} where reasons <> ''
-                union all
-                select _file_idx, warnings from checked_{dataset}
-                where reasons = '' and warnings is not null
-                union all
-                select _file_idx, 'malformed_row' from malformed_{dataset}
-            ) group by _file_idx, reason
-            """
-        ).collect()
-        counts = {s.index: FileCounts(s.index) for s in files}
-        for idx, reason, n in rows:
-            found = counts[idx]
-            if reason is None or reason == "kept":
-                found.rows_read += n
-                found.rows_kept += n if reason == "kept" else 0
-                continue
-            found.reasons[reason] = n
-            if reason == "malformed_row":
-                found.rows_read += n
-        for found in counts.values():
-            found.rows_quarantined = found.rows_read - found.rows_kept
-        return [counts[s.index] for s in files]
+        rows = self.spark.sql(to_spark(bookkeeping.counts_query(dataset))).collect()
+        return bookkeeping.file_counts(files, rows)
 
     # -- curate --------------------------------------------------------------------------
 
     def _load_dimension(self, dim: str) -> None:
-        rel = f"curated/{dim}/{dim}.parquet"
-        if self.lake.exists(rel):
-            frame = self.spark.read.parquet(self.lake.uri(rel))
-        else:
-            frame = local_frame(self.spark, [], empty_schemas()[f"empty_{dim}"])
+        rel = layout.dimension(dim)
+        frame = (
+            self.spark.read.parquet(self.lake.uri(rel))
+            if self.lake.exists(rel)
+            else self._empty(dim)
+        )
         if dim == "users":
             frame = _ltz(frame, "created_at")
         self._view(f"curated_{dim}", frame)
@@ -263,14 +208,15 @@ class SparkEngine:
             snapshot = _ntz(snapshot, "created_at")
         key = BY_NAME[dataset].key
         assert key is not None
-        write_file(self.lake, snapshot, f"curated/{dataset}/{dataset}.parquet", order=key)
+        write_file(self.lake, snapshot, layout.dimension(dataset), order=key)
         self._drop(f"checked_{dataset}")
         self._load_dimension(dataset)  # the new snapshot, re-read from the lake
 
     def curate_streams(self, ctx: BatchContext) -> list[date]:
         self._set_context(ctx)
         kept = _ntz(self.spark.sql(spark_sql("curate/streams")), "listen_time")
-        dates = write_partitions(self.lake, kept, "curated/streams", f"{ctx.batch_id}.parquet")
+        target = functools.partial(layout.stream_file, batch_id=ctx.batch_id)
+        dates = write_partitions(self.lake, kept, target)
         self._drop("checked_streams")
         return dates
 
@@ -280,12 +226,12 @@ class SparkEngine:
         rels = date_stream_files(self.lake, dates)
         self._size_for(sum(self.lake.size(r) for r in rels))
         if rels:
-            base = self.lake.uri("curated/streams")
+            base = self.lake.uri(layout.CURATED_STREAMS)
             streams = self.spark.read.option("basePath", base).parquet(
                 *[self.lake.uri(p) for p in rels]
             )
         else:
-            streams = local_frame(self.spark, [], empty_schemas()["empty_streams"])
+            streams = self._empty("streams")
         n = self.top_n
         params = self.spark.sql(
             f"select {n.songs} as top_songs, {n.genres} as top_genres, {n.artists} as top_artists"
@@ -297,7 +243,7 @@ class SparkEngine:
         self._view("plays", self.spark.sql(spark_sql("kpis/plays")), keep=True)
         for table in KPI_TABLES:  # in build order: the top_* tables rank their daily table
             frame = self._view(table, self.spark.sql(spark_sql(f"kpis/{table}")), keep=True)
-            written = write_partitions(self.lake, frame, f"kpis/{table}", "data.parquet")
+            written = write_partitions(self.lake, frame, functools.partial(layout.kpi_file, table))
             remove_stale_dates(self.lake, table, dates, written)
         for name in ("plays", *KPI_TABLES):
             self._drop(name)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import posixpath
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
+
+from musicstream import layout
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 @contextlib.contextmanager
 def scratch(lake: Lake) -> Iterator[str]:
     """A lake-relative folder the executors can write to, removed afterwards."""
-    rel = f"_state/tmp/spark-{uuid.uuid4().hex}"
+    rel = layout.tmp(f"spark-{uuid.uuid4().hex}")
     try:
         yield rel
     finally:
@@ -58,8 +60,8 @@ def write_file(lake: Lake, frame: DataFrame, target: str, order: str | Sequence[
         _publish(lake, part, target)
 
 
-def write_partitions(lake: Lake, frame: DataFrame, prefix: str, filename: str) -> list[date]:
-    """Write ``frame`` as ``<prefix>/report_date=D/<filename>``, one file per date.
+def write_partitions(lake: Lake, frame: DataFrame, target: Callable[[date], str]) -> list[date]:
+    """Write ``frame`` one file per report_date D, at ``target(D)``.
 
     Returns the dates written. Repartitioning by the date puts each date in one task, so
     each date folder gets exactly one part file.
@@ -67,9 +69,10 @@ def write_partitions(lake: Lake, frame: DataFrame, prefix: str, filename: str) -
     with scratch(lake) as tmp:
         frame.repartition("report_date").write.partitionBy("report_date").parquet(lake.uri(tmp))
         found = _parts(lake, tmp)
-        parts = {posixpath.basename(posixpath.dirname(p)): p for p in found}
-        if len(parts) != len(found):
-            raise RuntimeError(f"expected one file per date under {prefix}")
-        for folder, part in sorted(parts.items()):
-            _publish(lake, part, f"{prefix}/{folder}/{filename}")
-    return [date.fromisoformat(folder.split("=", 1)[1]) for folder in sorted(parts)]
+        parts = {layout.day_of(p): p for p in found}
+        if len(parts) != len(found) or None in parts:
+            raise RuntimeError(f"expected one file per date, got {found}")
+        days = sorted(day for day in parts if day is not None)
+        for day in days:
+            _publish(lake, parts[day], target(day))
+    return days
