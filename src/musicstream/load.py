@@ -10,11 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from musicstream import layout
-from musicstream.datasets import KPI_COLUMNS, KPI_TABLES
+from musicstream.datasets import KPI_TABLES, KPIS
 from musicstream.lake import Lake
 from musicstream.stores import Store
-
-_ARROW = {"str": pa.string(), "int": pa.int64(), "float": pa.float64()}
 
 
 def read_kpi_partition(lake: Lake, table: str, day: date) -> pa.Table:
@@ -26,10 +24,7 @@ def read_kpi_partition(lake: Lake, table: str, day: date) -> pa.Table:
         return pq.ParquetFile(io.BytesIO(lake.read_bytes(rel))).read()
     except FileNotFoundError:
         pass
-    schema = pa.schema(
-        [(c, _ARROW[t]) for c, t in KPI_COLUMNS[table].items() if c != "report_date"]
-    )
-    return schema.empty_table()
+    return KPIS[table].arrow_schema().empty_table()
 
 
 def load_dates(

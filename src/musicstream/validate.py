@@ -9,14 +9,12 @@ of the machine (disk, memory) is not a file's fault and fails the run instead.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from collections.abc import Sequence
 
 from musicstream import layout
 from musicstream.admit import Admitted, admit
-from musicstream.datasets import BY_NAME
+from musicstream.datasets import BY_NAME, QUARANTINE
 from musicstream.engines import BatchContext, Engine, FileCounts, FileSpec, is_environment_error
 from musicstream.lake import Lake, one_line
 from musicstream.state import Batch, FileEntry
@@ -96,28 +94,10 @@ def _missing(spec: FileSpec) -> str | None:
 
 def write_file_quarantine(lake: Lake, batch: Batch) -> None:
     """The files quarantined whole (``quarantine/files/batch_id=<id>/files.parquet``)."""
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-    import pyarrow.parquet as pq
-
     whole = [f for f in batch.files if f.reason]
     rel = layout.file_quarantine_file(batch.batch_id)
     if not whole:
         lake.remove(rel)
         return
-    names = ["dataset", "source_file", "reason", "detail", "rows", "sha256"]
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(names)
-    for f in whole:
-        writer.writerow([f.dataset, f.path, f.reason, f.detail or "", f.rows_read, f.sha256])
-    types = {n: pa.int64() if n == "rows" else pa.string() for n in names}
-    # Through pyarrow's CSV reader: pa.table would import pandas, seconds of a run that does
-    # not otherwise need it.
-    table = pa_csv.read_csv(
-        io.BytesIO(text.getvalue().encode()),
-        convert_options=pa_csv.ConvertOptions(column_types=types, strings_can_be_null=True),
-    )
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer)
-    lake.write_bytes(rel, buffer.getvalue())
+    rows = ((f.dataset, f.path, f.reason, f.detail, f.rows_read, f.sha256) for f in whole)
+    lake.write_bytes(rel, QUARANTINE["files"].parquet(rows))

@@ -7,17 +7,11 @@ batch is undone by :func:`musicstream.curate.roll_back`; its evidence stays (SPE
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
-
 from musicstream import layout
-from musicstream.datasets import DATASETS
+from musicstream.datasets import BATCH_QUALITY, DATASETS
 from musicstream.engines import FileCounts
 from musicstream.lake import Lake
 from musicstream.state import ARCHIVED, COMMITTED, COMPUTED, CURATED, PLANNED, Batch
@@ -74,17 +68,5 @@ def quality_rows(dataset: str, counts: Iterable[FileCounts]) -> list[dict[str, o
 
 
 def write_batch_quality(lake: Lake, batch_id: str, rows: list[dict[str, object]]) -> None:
-    schema = pa.schema([("dataset", pa.string()), ("reason", pa.string()), ("rows", pa.int64())])
-    # Through pyarrow's CSV reader: pa.array/pa.table/from_pylist import pandas where it is
-    # installed, 1.3 s of a run that does not otherwise need it.
-    text = io.StringIO()
-    writer = csv.DictWriter(text, schema.names, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    table = pa_csv.read_csv(
-        io.BytesIO(text.getvalue().encode()),
-        convert_options=pa_csv.ConvertOptions(column_types=schema, strings_can_be_null=False),
-    )
-    buffer = io.BytesIO()
-    pq.write_table(table.select(schema.names), buffer)
-    lake.write_bytes(layout.batch_quality_file(batch_id), buffer.getvalue())
+    data = BATCH_QUALITY.parquet([r[c] for c in BATCH_QUALITY.names] for r in rows)
+    lake.write_bytes(layout.batch_quality_file(batch_id), data)
