@@ -13,7 +13,8 @@ import posixpath
 from dataclasses import dataclass
 
 from musicstream import layout
-from musicstream.datasets import BATCH_QUALITY, CURATED, DATE, DIMENSIONS, KPIS, Table
+from musicstream.datasets import BATCH_QUALITY, CURATED, DIMENSIONS, KPIS
+from musicstream.schema import DATE, Table
 
 Column = tuple[str, str]
 
