@@ -48,7 +48,7 @@ fmt: setup-dev
 # (FUZZ_EXAMPLES, default 2000: about 40 minutes on 2 cores).
 FUZZ_EXAMPLES ?= 2000
 fuzz: setup-dev
-	MUSICSTREAM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -p no:cacheprovider
+	MUSICSTREAM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/ingest/test_fuzz.py -p no:cacheprovider
 
 # A real local Airflow (UI on http://localhost:8080, login printed at start) running dags/
 # against ./lake (or $MUSICSTREAM_LAKE); state in .airflow/.

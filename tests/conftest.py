@@ -1,4 +1,9 @@
-"""Shared fixtures: tiny landing zones written by hand, runs on a temp lake, readers."""
+"""Shared fixtures: tiny landing zones written by hand, runs on a temp lake, readers.
+
+The tests mirror ``src/musicstream/``. Fixtures of a backend that several folders need are
+plugins registered here once, so each session-scoped one starts once per session: the local
+AWS (aws_local.py) and the SparkSession (spark_local.py).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ import pytest
 
 from musicstream import pipeline
 from musicstream.settings import Settings, load_settings
+
+pytest_plugins = ["aws_local", "spark_local"]
 
 # Tests land whole files right before they run: nothing is in flight unless a test says so
 # (tests of settling set settle_s themselves). Subprocesses inherit it.

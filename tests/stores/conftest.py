@@ -1,7 +1,7 @@
 """The stores under test: an SQLite file, and DynamoDB tables on the session's moto server.
 
 The local AWS (moto server, dummy credentials, settings with a fresh table prefix) is the
-one tests/aws builds, imported here so there is one way to build it.
+session's one of tests/aws_local.py, so there is one way to build it and one server.
 """
 
 from __future__ import annotations
@@ -11,20 +11,19 @@ from pathlib import Path
 
 import pytest
 
+from aws_local import HAVE_AWS  # without moto and s3fs only SQLite is tested here
 from musicstream.settings import Settings, load_settings
 from musicstream.stores import Store, create_store
-
-try:  # tests/aws skips itself without moto and s3fs; then only SQLite is tested here
-    from aws.conftest import aws_env, aws_settings, bucket, endpoint  # noqa: F401 (fixtures)
-
-    HAVE_AWS = True
-except pytest.skip.Exception:
-    HAVE_AWS = False
 
 DYNAMODB = pytest.param(
     "dynamodb",
     marks=[pytest.mark.aws, pytest.mark.skipif(not HAVE_AWS, reason="needs moto and s3fs")],
 )
+
+
+@pytest.fixture(autouse=True)
+def _dummy_credentials(aws_env: None) -> None:
+    """``aws_env`` for every test in this folder."""
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from typer.testing import CliRunner
 
-from aws.conftest import REGION
-from aws.helpers import Calls, recording
+from aws_helpers import Calls, recording
+from aws_local import REGION
 from musicstream.cli import app
 from musicstream.datasets import KPI_TABLES
 from musicstream.settings import Settings

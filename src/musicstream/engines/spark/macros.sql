@@ -1,5 +1,5 @@
 -- Spark definitions of the parsing functions the shared .sql files call: the same results as
--- the DuckDB engine's macros.sql, value for value (tests/spark/test_macros.py compares them
+-- the DuckDB engine's macros.sql, value for value (tests/engines/spark/test_macros.py compares them
 -- on every kind of input). Spark 3.5 has no SQL macros, so each `name(args) := expression;`
 -- is inlined where it is called (translate.py). Casts return NULL on bad input (ANSI mode
 -- off); the session time zone is UTC. Regexes are Java's.
