@@ -16,7 +16,7 @@ import pytest
 from conftest import Landing, cli, land_first, read_table
 from musicstream.datasets import KPI_KEYS, KPI_TABLES
 from musicstream.errors import LedgerDamaged
-from musicstream.lake import Lake
+from musicstream.lake import open_lake
 from musicstream.pipeline import tasks
 from musicstream.state import Ledger
 
@@ -83,7 +83,7 @@ def test_damaged_archived_batch_is_rebuilt_from_the_archive(
     first = run(lake)["batch_ids"][0]
     land_second(landing)
     second = run(lake)["batch_ids"][0]
-    before, kpis_before = Ledger(Lake(str(lake))).get(first), kpis(lake)
+    before, kpis_before = Ledger(open_lake(str(lake))).get(first), kpis(lake)
     damaged = manifest(lake, first).read_bytes()[:60]  # truncated
     manifest(lake, first).write_bytes(damaged)
 
@@ -98,7 +98,7 @@ def test_damaged_archived_batch_is_rebuilt_from_the_archive(
     assert repaired.returncode == 0, repaired.stderr[-2000:]
     assert f"{first}: rebuilt as archived" in repaired.stdout
     assert (lake / "_state" / "damaged" / f"{first}.json").read_bytes() == damaged
-    rebuilt = Ledger(Lake(str(lake))).get(first)
+    rebuilt = Ledger(open_lake(str(lake))).get(first)
     assert rebuilt.status == "archived"
     assert (rebuilt.clock, rebuilt.dates) == (before.clock, before.dates)
     assert sorted((f.path, f.sha256, f.size) for f in rebuilt.files) == sorted(
@@ -108,7 +108,7 @@ def test_damaged_archived_batch_is_rebuilt_from_the_archive(
     archived = next((lake / "archive").glob(f"streams/*/{first}/a.csv"))
     (lake / "landing" / "streams" / "again.csv").write_bytes(archived.read_bytes())
     run(lake)  # a re-landed copy of an archived file is still recognised
-    (again,) = Ledger(Lake(str(lake))).batches()[-1].files
+    (again,) = Ledger(open_lake(str(lake))).batches()[-1].files
     assert again.duplicate_of == "landing/streams/a.csv"
     assert kpis(lake) == kpis_before
 
@@ -140,7 +140,7 @@ def test_damaged_interrupted_batch_is_undone_and_run_again(
     run(lake)
     assert kpis(lake) == kpis(reference)
     assert store_rows(lake) == store_rows(reference)
-    statuses = [b.status for b in Ledger(Lake(str(lake))).batches()]
+    statuses = [b.status for b in Ledger(open_lake(str(lake))).batches()]
     assert statuses == ["archived", "archived"]
 
 
@@ -173,10 +173,10 @@ def test_every_kind_of_damage_is_one_line_naming_the_file(
     path = manifest(lake, GOOD["batch_id"])
     path.parent.mkdir(parents=True)
     path.write_bytes(json.dumps(GOOD).encode())
-    assert Ledger(Lake(str(lake))).batches()[0].status == "archived"  # the good one reads
+    assert Ledger(open_lake(str(lake))).batches()[0].status == "archived"  # the good one reads
     path.write_bytes(content)
     with pytest.raises(LedgerDamaged) as caught:
-        Ledger(Lake(str(lake))).batches()
+        Ledger(open_lake(str(lake))).batches()
     message = str(caught.value)
     assert str(path) in message and reason in message and "musicstream repair" in message
     assert "\n" not in message

@@ -14,7 +14,7 @@ import pytest
 
 from musicstream import lock
 from musicstream.errors import LakeLocked
-from musicstream.lake import Lake
+from musicstream.lake import Lake, open_lake
 from musicstream.lock import LOCK, LockInfo, read_lock, run_lock
 
 from .lock_race import GARBAGE, race, record, start_holder, states, watch_renewals
@@ -28,7 +28,7 @@ def root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def lake(root: Path) -> Lake:
-    return Lake(str(root))
+    return open_lake(str(root))
 
 
 def put(root: Path, data: bytes | None) -> None:

@@ -25,7 +25,7 @@ from conftest import (
 from musicstream import pipeline
 from musicstream.datasets import KPI_TABLES
 from musicstream.errors import LakeLocked
-from musicstream.lake import Lake
+from musicstream.lake import open_lake
 from musicstream.state import LOCK, run_lock
 
 CLOCK_A = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
@@ -151,7 +151,7 @@ def test_crash_at_step_then_rerun_equals_uninterrupted(
 def test_second_run_does_not_write_while_lock_is_held(lake: Path, landing: Landing, run) -> None:
     land_first(landing)
     before = sorted(lake.rglob("*"))
-    with run_lock(Lake(str(lake))):
+    with run_lock(open_lake(str(lake))):
         with pytest.raises(LakeLocked, match="is locked by pid"):
             run(lake)
         with pytest.raises(LakeLocked):
@@ -164,7 +164,7 @@ def test_second_run_does_not_write_while_lock_is_held(lake: Path, landing: Landi
 
 def test_cli_second_run_exits_with_one_clear_line(lake: Path, landing: Landing) -> None:
     land_first(landing)
-    with run_lock(Lake(str(lake))):
+    with run_lock(open_lake(str(lake))):
         proc = subprocess.run(
             [sys.executable, "-m", "musicstream", "run", "--lake", str(lake)],
             capture_output=True,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fsspec.utils import get_protocol
+
 from musicstream.lake.base import Lake, Listed, one_line
 from musicstream.lake.local import LocalLake
 from musicstream.lake.remote import RemoteLake
@@ -30,4 +32,5 @@ def open_lake(url: str, endpoint_url: str | None = None, region: str | None = No
             client["region_name"] = region
         if client:
             options["client_kwargs"] = client
-    return Lake(url, **options)
+    kind: type[Lake] = LocalLake if get_protocol(url) in ("file", "local") else RemoteLake
+    return kind(url, **options)

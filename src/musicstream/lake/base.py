@@ -1,7 +1,8 @@
 """What every lake does the same way through fsspec, and what each kind must provide.
 
-``Lake(url)`` gives the kind that fits the URL: a :class:`~musicstream.lake.local.LocalLake`
-for a folder on this machine, else a :class:`~musicstream.lake.remote.RemoteLake`.
+``open_lake(url)`` gives the kind that fits the URL: a
+:class:`~musicstream.lake.local.LocalLake` for a folder on this machine, else a
+:class:`~musicstream.lake.remote.RemoteLake`.
 """
 
 from __future__ import annotations
@@ -36,20 +37,6 @@ class Lake:
     """A lake rooted at ``url``; all paths given to its methods are relative to the root."""
 
     is_local: ClassVar[bool]
-
-    def __new__(cls, url: str = "", **storage_options: Any) -> Lake:
-        """``Lake(url)`` is a ``LocalLake`` or a ``RemoteLake``, by the URL's filesystem.
-
-        (``url`` has a default for unpickling, which calls this without arguments.)
-        """
-        if cls is not Lake:
-            return super().__new__(cls)
-        from musicstream.lake.local import LocalLake
-        from musicstream.lake.remote import RemoteLake
-
-        fs, _ = fsspec.core.url_to_fs(url.rstrip("/"), **storage_options)
-        kind: type[Lake] = LocalLake if _protocol(fs) in ("file", "local") else RemoteLake
-        return super().__new__(kind)
 
     def __init__(self, url: str, **storage_options: Any) -> None:
         self.url = url.rstrip("/")

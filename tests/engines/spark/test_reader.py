@@ -198,10 +198,10 @@ def test_remote_lake_reads_uploaded_copies(spark: Any, tmp_path: Path) -> None:
     uploaded into it, and removed when the engine closes (cached rows may need them until
     then)."""
     from musicstream.engines.spark.engine import SparkEngine
-    from musicstream.lake import Lake
+    from musicstream.lake import open_lake
     from musicstream.settings import load_settings
 
-    lake = Lake("memory://musicstream-test-lake")
+    lake = open_lake("memory://musicstream-test-lake")
     settings = load_settings(lake=str(tmp_path), engine="spark", spark_master="local[2]")
     engine = SparkEngine(settings, lake)
     specs = [
