@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from musicstream import layout
 from musicstream.deploy.cfn import (
     DATA_KEY,
     LAKE,
@@ -126,7 +127,7 @@ def lifecycle_rules() -> list[Node]:
         {
             "Id": "archive",
             "Status": "Enabled",
-            "Prefix": f"{LAKE}/archive/",
+            "Prefix": f"{LAKE}/{layout.ARCHIVE}/",
             "Transitions": [
                 {"StorageClass": "STANDARD_IA", "TransitionInDays": 30},
                 {"StorageClass": "GLACIER", "TransitionInDays": 90},
@@ -136,14 +137,14 @@ def lifecycle_rules() -> list[Node]:
         {
             "Id": "quarantine",
             "Status": "Enabled",
-            "Prefix": f"{LAKE}/quarantine/",
+            "Prefix": f"{LAKE}/{layout.QUARANTINE}/",
             "Transitions": [{"StorageClass": "STANDARD_IA", "TransitionInDays": 30}],
             "ExpirationInDays": ref("QuarantineRetentionDays"),
         },
         {
             "Id": "scratch",
             "Status": "Enabled",
-            "Prefix": f"{LAKE}/_state/tmp/",
+            "Prefix": f"{LAKE}/{layout.TMP}/",
             "ExpirationInDays": 7,
         },
         {

@@ -88,7 +88,7 @@ class DagConfig:
     def asset(self) -> Asset:
         """The KPI tables, for data-aware downstream DAGs (``schedule=[asset]``)."""
         url = self.lake if "://" in self.lake else Path(self.lake).as_uri()
-        return Asset(name="musicstream_kpis", uri=f"{url}/kpis")
+        return Asset(name="musicstream_kpis", uri=f"{url}/{layout.KPIS}")
 
 
 def _absolute(lake: str) -> str:

@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from musicstream import layout
 from musicstream.datasets import KPI_COLUMNS, KPI_KEYS
 from musicstream.errors import UserError
 from musicstream.lake import open_lake
@@ -39,7 +40,7 @@ def default_path(settings: Settings) -> str:
     folder = _lake_folder(settings)
     if folder is None:
         return "musicstream-kpis.sqlite"
-    return str(Path(folder) / "_state" / "kpis.sqlite")
+    return str(Path(folder) / layout.SQLITE_STORE)
 
 
 def _lake_folder(settings: Settings) -> str | None:
