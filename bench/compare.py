@@ -51,10 +51,10 @@ def lake_table(lake: Path, table: str) -> pa.Table:
     if not files:
         return duckdb.sql(
             f"select {cols} from (select {_empty(table)}) where false"
-        ).fetch_arrow_table()
+        ).to_arrow_table()
     return duckdb.sql(
         f"select {cols} from read_parquet({files!r}, hive_partitioning = true)"
-    ).fetch_arrow_table()
+    ).to_arrow_table()
 
 
 def sqlite_table(path: Path, table: str) -> pa.Table:

@@ -20,6 +20,7 @@ from musicstream.engines import BatchContext, FileCounts, create_engine
 from musicstream.errors import UserError
 from musicstream.lake import LocalLake, open_lake
 from musicstream.settings import Settings
+from musicstream.sqltext import literal
 from musicstream.state import FileEntry
 
 SAMPLE = 5
@@ -171,7 +172,10 @@ def _samples(tmp: str, dataset: str) -> list[dict[str, Any]]:
     q = f"{tmp}/{layout.quarantine_file(dataset, BATCH_ID)}"
     if not os.path.exists(q):
         return []
-    rel = duckdb.sql(f"select * exclude (source_file) from read_parquet('{q}') limit {SAMPLE}")
+    rel = duckdb.sql(
+        f"select * exclude (source_file) from read_parquet({literal(q)}) limit {SAMPLE}"
+    )
+    assert rel is not None  # a query, not a statement
     return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
 
 

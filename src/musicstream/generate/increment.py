@@ -112,7 +112,7 @@ def _songs_sql(con: duckdb.DuckDBPyConnection, changes: int, new: int) -> str:
     return f"""
       with picked as (
         select *, row_number() over (order by mix(hash(track_id), 'regenre'), track_id) as k,
-          list_filter(getvariable('genres'), g -> not list_contains(genres, g)) as other
+          list_filter(getvariable('genres'), lambda g: not list_contains(genres, g)) as other
         from ref_songs
         qualify k <= {changes} and len(other) > 0
       )
@@ -172,7 +172,7 @@ def _users_sql(ref: Reference, changes: int, new: int, base: int) -> str:
       )
       select k as ord, user_id, coalesce(user_name, '') as user_name,
         coalesce(user_age, '') as user_age,
-        list_filter(getvariable('countries'), c -> c <> coalesce(user_country, ''))
+        list_filter(getvariable('countries'), lambda c: c <> coalesce(user_country, ''))
           [1 + rint(k, 'newcountry', len(getvariable('countries')) - 1)] as user_country,
         coalesce(created_at, '') as created_at
       from picked

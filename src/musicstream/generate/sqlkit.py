@@ -26,8 +26,8 @@ create macro rint(i, salt, n) as (mix(i, salt) % (n)::ubigint)::bigint;
 create macro pick(lst, i, salt) as lst[1 + rint(i, salt, len(lst))];
 create macro csvq(s) as case when regexp_matches(s, '[",\\n]')
     then '"' || replace(s, '"', '""') || '"' else s end;
-create macro b62id(i, salt) as array_to_string(list_transform(range(22),
-    k -> substr('{b62}', 1 + (hash(xor(hash(i), hash(salt, {seed}, k))) % 62)::bigint, 1)), '');
+create macro b62id(i, salt) as array_to_string(list_transform(range(22), lambda k:
+    substr('{b62}', 1 + (hash(xor(hash(i), hash(salt, {seed}, k))) % 62)::bigint, 1)), '');
 create macro uid(u) as (1000 + 3 * u + rint(u, 'uid', 3))::varchar;
 create macro ts_frac(ms) as case when ms % 1000 = 0 then ''
     else '.' || lpad((ms % 1000)::varchar, 3, '0') end;

@@ -83,9 +83,9 @@ def table_glob(lake: str, spec: TableSpec) -> str:
 
 def has_files(con: duckdb.DuckDBPyConnection, lake: str, spec: TableSpec) -> bool:
     """Whether the table has at least one data file in the lake."""
-    row = con.execute(f"select count(*) from glob({literal(table_glob(lake, spec))})")
-    found = row.fetchone()
-    return bool(found and found[0])
+    # fetchall: a DuckDB 2 result left open (fetchone) blocks con.sql() on this connection
+    found = con.execute(f"select count(*) from glob({literal(table_glob(lake, spec))})").fetchall()
+    return bool(found and found[0][0])
 
 
 def source_sql(lake: str, spec: TableSpec) -> str:

@@ -175,7 +175,7 @@ def run_query(
     for table in tables_used(query.sql):
         lakeio.require_table(con, lake, table)
     values = param_values(params, _batch_ids(con, lake, query, params))
-    return con.execute(duckdb_sql(lake, query, values)).to_arrow_table()
+    return con.sql(duckdb_sql(lake, query, values)).to_arrow_table()
 
 
 def tables_used(sql: str) -> list[str]:

@@ -24,6 +24,18 @@ create or replace temp macro _ms_year4(x) as
     strpos(x, '-') = 5 and x >= '0001' and x < ':'
     or regexp_matches(x, '^[ \t\n\r]*(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})[^0-9]');
 
+-- What may follow the time, as DuckDB 1.x's casts checked it: no offset, Z or zone right after
+-- HH:MM (no seconds), and no word but UTC after a blank (an offset with '+' or ':…-' goes to
+-- the zone-aware cast). DuckDB 2's TIMESTAMP cast ignores a word after the time ('… 12:00:00
+-- CET' or '… garbage' read as UTC) and its TIMESTAMPTZ cast reads '12:34+56' as 56 hours east.
+-- Fast path: seconds in place ('YYYY-MM-DD HH:MM:SS') and no blank after them.
+create or replace temp macro _ms_tail_ok(x) as
+    x[14] = ':' and x[17] = ':' and not contains(substr(x, 18), ' ')
+        and not contains(substr(x, 18), e'\t')
+    or not regexp_matches(x, '[ \tT][0-9]+:[0-9]+([ \t]*[^0-9:. \t\n\r]|[ \t]+$)')
+    and (contains(x, '+') or x like '%:%-%' or not regexp_matches(x, '[ \t][A-Za-z]')
+        or regexp_matches(x, '[0-9]:[0-9]+:[0-9]+(\.[0-9]*)?[ \t]+(?i:utc)[ \t]*$'));
+
 -- Only the slower time-zone-aware parse for values with an offset.
 create or replace temp macro _ms_parse_ts(x) as
     case when contains(x, '+') or x like '%:%-%'
@@ -42,7 +54,7 @@ create or replace temp macro _ms_ad(t) as
 -- date, so no '(' is let through either. An offset or Z is honoured, naive values are UTC
 -- (the session time zone is UTC). Result: naive UTC timestamp.
 create or replace temp macro ms_ts(x) as
-    case when contains(x, ':') and _ms_year4(x) and not contains(x, '(') then
+    case when contains(x, ':') and _ms_year4(x) and not contains(x, '(') and _ms_tail_ok(x) then
         case when x >= '0002' and x < '9999' then _ms_parse_ts(x) else _ms_ad(_ms_parse_ts(x)) end
     end;
 
@@ -50,5 +62,7 @@ create or replace temp macro ms_ts(x) as
 create or replace temp macro ms_date_or_ts(x) as
     case
         when contains(x, ':') then ms_ts(x)
-        when _ms_year4(x) and not contains(x, '(') then cast(try_cast(x as date) as timestamp)
+        -- the date alone: DuckDB 2 no longer reads '2026-01-05x' or '2026-01-05 10' as a date
+        when _ms_year4(x) and not contains(x, '(') then cast(try_cast(
+            regexp_extract(x, '^[ \t\n\r]*[0-9]+[-/ ][0-9]+[-/ ][0-9]+') as date) as timestamp)
     end;
