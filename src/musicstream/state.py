@@ -12,7 +12,6 @@ from musicstream.errors import LedgerDamaged
 from musicstream.lake import Lake
 
 # The run lock lives in musicstream.lock; these names stay importable from here.
-from musicstream.lock import LOCK as LOCK
 from musicstream.lock import LockInfo as LockInfo
 from musicstream.lock import read_lock as read_lock
 from musicstream.lock import run_lock as run_lock

@@ -15,7 +15,8 @@ import pytest
 from musicstream import lock
 from musicstream.errors import LakeLocked
 from musicstream.lake import Lake, open_lake
-from musicstream.lock import LOCK, LockInfo, read_lock, run_lock
+from musicstream.layout import LOCK
+from musicstream.lock import LockInfo, read_lock, run_lock
 
 from .lock_race import GARBAGE, race, record, start_holder, states, watch_renewals
 

@@ -26,7 +26,8 @@ from musicstream import pipeline
 from musicstream.datasets import KPI_TABLES
 from musicstream.errors import LakeLocked
 from musicstream.lake import open_lake
-from musicstream.state import LOCK, run_lock
+from musicstream.layout import LOCK
+from musicstream.state import run_lock
 
 CLOCK_A = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
 CLOCK_B = datetime(2026, 2, 2, 12, 0, tzinfo=UTC)

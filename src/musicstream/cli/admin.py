@@ -21,14 +21,15 @@ from musicstream.cli.common import (
 @app.command()
 def unlock(lake: Lake = None, config: Config = None) -> None:
     """Remove the lake's run lock (only when the run that held it is dead)."""
+    from musicstream import layout
     from musicstream.pipeline import lake_for
-    from musicstream.state import LOCK, read_lock
+    from musicstream.state import read_lock
 
     settings = settings_from(config, None, lake=lake)
     require_writable(settings)
     target = lake_for(settings)
     holder = read_lock(target)
-    target.remove(LOCK)
+    target.remove(layout.LOCK)
     typer.echo(f"removed lock {holder}" if holder else "no lock was held")
 
 

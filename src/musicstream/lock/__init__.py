@@ -32,7 +32,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from musicstream import layout
 from musicstream.errors import LakeLocked, UserError
 from musicstream.lake import Lake
 from musicstream.lock.lease import Lease
@@ -40,9 +39,8 @@ from musicstream.lock.local import LocalStore
 from musicstream.lock.record import LockInfo, Store, encode, is_stale, ours, parse
 from musicstream.lock.s3 import S3Store
 
-__all__ = ["LEASE_S", "LOCK", "LockInfo", "parse", "read_lock", "run_lock"]
+__all__ = ["LEASE_S", "LockInfo", "parse", "read_lock", "run_lock"]
 
-LOCK = layout.LOCK
 LEASE_S = 120.0  # the default of Settings.lock_lease_s
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ import pytest
 
 from aws_local import client
 from musicstream.lake import Lake, open_lake
-from musicstream.lock import LOCK, read_lock, run_lock
+from musicstream.layout import LOCK
+from musicstream.lock import read_lock, run_lock
 
 from ..lock_race import race, record, start_holder, states, watch_renewals
 

@@ -17,8 +17,9 @@ from musicstream import ingest, pipeline
 from musicstream.admit import admit
 from musicstream.errors import LakeLocked, UserError
 from musicstream.lake import Lake, open_lake
+from musicstream.layout import LOCK
 from musicstream.settings import Settings
-from musicstream.state import LOCK, run_lock
+from musicstream.state import run_lock
 
 pytestmark = pytest.mark.aws
 
