@@ -10,10 +10,11 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,18 @@ class Landing:
         return self.write("streams", name, header, rows, **kw)
 
 
+@pytest.fixture(autouse=True)
+def _root_logging() -> Iterator[None]:
+    """Each test starts and ends with the root logger as it was: a CLI test's logging setup
+    leaves a handler on a stream the test runner then closes, and a later test's log records
+    would go to it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 @pytest.fixture
 def lake(tmp_path: Path) -> Path:
     path = tmp_path / "lake"
@@ -165,13 +178,14 @@ def run(settings_for: Callable[..., Settings]) -> Callable[..., dict[str, Any]]:
 
 
 def read_table(lake: Path, table: str) -> list[dict[str, Any]]:
-    """All rows of a KPI table from the lake's Parquet, report_date taken from the path."""
+    """All rows of a KPI table from the lake's Parquet, its partition keys (report_date;
+    period, period_start) taken from the path."""
     rows = []
     base = lake / "kpis" / table
-    for part in sorted(base.glob("*=*/*.parquet")):
-        key, value = part.parent.name.split("=", 1)
+    for part in sorted(base.rglob("*.parquet")):
+        keys = dict(p.split("=", 1) for p in part.relative_to(base).parent.parts)
         for row in pq.read_table(part).to_pylist():
-            rows.append({key: value, **row})
+            rows.append({**keys, **row})
     return rows
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Any
 
 from musicstream.datasets import KPI_COLUMNS, KPI_KEYS
@@ -11,7 +12,7 @@ from musicstream.datasets import KPI_COLUMNS, KPI_KEYS
 def normalized(table: str, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     cols = list(KPI_COLUMNS[table])
     key = [cols.index(k) for k in KPI_KEYS[table]]
-    out = [tuple(str(r[c]) if c == "report_date" else r[c] for c in cols) for r in rows]
+    out = [tuple(str(r[c]) if isinstance(r[c], date) else r[c] for c in cols) for r in rows]
     return sorted(out, key=lambda t: tuple(t[i] for i in key))
 
 

@@ -1,13 +1,14 @@
 """An independent, plain-Python statement of SPEC §3, to check the SQL against.
 
 Input: kept events (user_id, track_id, listen_time as an aware UTC datetime, ms_played or
-None), songs {track_id: {...}} and users {user_id: {...}}. Output: every KPI table as rows.
+None), songs {track_id: {...}} and users {user_id: {...}} (``created_at`` optional: a
+datetime, ISO text or a bare date). Output: every KPI table as rows.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 Event = tuple[str, str, datetime, int | None]
@@ -26,6 +27,8 @@ def kpis(
         rows.append(
             {
                 "report_date": ts.date().isoformat(),
+                "day": ts.date(),
+                "hour": ts.hour,
                 "user_id": user_id,
                 "track_id": track_id,
                 "genre": s["track_genre"],
@@ -42,6 +45,9 @@ def kpis(
         "track_daily": _track_daily(rows),
         "country_daily": _country_daily(rows),
         "top_artists_daily": _top_artists(rows, songs, top[2]),
+        "user_daily": _user_daily(rows),
+        "hourly_activity": _hourly(rows),
+        "active_listeners": _active(rows, users),
     }
 
 
@@ -161,4 +167,82 @@ def _top_artists(
             for (a,), ag in _groups(grp, "artist").items()
         ]
         out += _ranked(artists, "artist", n)
+    return out
+
+
+def _user_daily(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for (u, d), grp in _groups(rows, "user_id", "report_date").items():
+        genres = [
+            (len(gg), sum(r["listen_ms"] for r in gg), g)
+            for (g,), gg in _groups(grp, "genre").items()
+        ]
+        top = min(genres, key=lambda x: (-x[0], -x[1], x[2]))[2]
+        out.append(
+            {
+                "user_id": u,
+                "report_date": d,
+                "listen_count": len(grp),
+                "unique_tracks": len({r["track_id"] for r in grp}),
+                "total_listening_ms": sum(r["listen_ms"] for r in grp),
+                "top_genre": top,
+            }
+        )
+    return out
+
+
+def _hourly(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "report_date": d,
+            "hour": h,
+            **_pick(_stats(g), "listen_count", "unique_listeners", "total_listening_ms"),
+        }
+        for (d, h), g in _groups(rows, "report_date", "hour").items()
+    ]
+
+
+def _created(user: dict[str, Any]) -> date | None:
+    value = user.get("created_at")
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.strip())
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _periods(day: date) -> list[tuple[str, date, date]]:
+    monday = day - timedelta(days=day.weekday())
+    first = day.replace(day=1)
+    last = (
+        first.replace(year=first.year + 1, month=1)
+        if first.month == 12
+        else first.replace(month=first.month + 1)
+    ) - timedelta(days=1)
+    return [("day", day, day), ("week", monday, monday + timedelta(days=6)), ("month", first, last)]
+
+
+def _active(rows: list[dict[str, Any]], users: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every period one of the events falls in, from all events of the period."""
+    spans: dict[tuple[str, date, date], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        for period in _periods(r["day"]):
+            spans[period].append(r)
+    out = []
+    for (kind, start, end), grp in spans.items():
+        listeners = {r["user_id"] for r in grp}
+        created = {u: _created(users[u]) for u in listeners}
+        out.append(
+            {
+                "period": kind,
+                "period_start": start.isoformat(),
+                "period_end": end.isoformat(),
+                "listeners": len(listeners),
+                "new_listeners": sum(1 for c in created.values() if c and start <= c <= end),
+                "listen_count": len(grp),
+                "total_listening_ms": sum(r["listen_ms"] for r in grp),
+            }
+        )
     return out

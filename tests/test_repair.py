@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import Landing, cli, land_first, read_table
-from musicstream.datasets import KPI_KEYS, KPI_TABLES
+from musicstream.datasets import KPI_KEYS, KPIS
 from musicstream.errors import LedgerDamaged
 from musicstream.lake import open_lake
 from musicstream.pipeline import tasks
@@ -36,8 +36,7 @@ def kpis(lake: Path) -> dict[str, Any]:
     """Every KPI table (rows in key order), and batch quality without batch ids (a redone
     batch gets a new id)."""
     tables: dict[str, Any] = {
-        t: sorted(read_table(lake, t), key=lambda r: [str(r[k]) for k in KPI_KEYS[t]])
-        for t in KPI_TABLES
+        t: sorted(read_table(lake, t), key=lambda r: [str(r[k]) for k in KPI_KEYS[t]]) for t in KPIS
     }
     quality = read_table(lake, "batch_quality")
     tables["batch_quality"] = sorted((r["dataset"], r["reason"], r["rows"]) for r in quality)

@@ -94,7 +94,7 @@ CURATED: dict[str, Table] = {
     "songs": Table("songs", SONGS.types),
     "users": Table("users", USERS.types),
     "streams": Table(
-        "streams", (*STREAMS.types, ("batch_id", STRING)), partition=("report_date", DATE)
+        "streams", (*STREAMS.types, ("batch_id", STRING)), partition=(("report_date", DATE),)
     ),
 }
 
@@ -103,11 +103,10 @@ def _quarantine(dataset: Dataset) -> Table:
     """Bad rows: the fields as read, their reasons, the record's start line and file."""
     fields = tuple((name, STRING) for name in dataset.columns)
     bookkeeping = (("reasons", STRING), ("line", INT64), ("raw_record", STRING))
-    return Table(
-        dataset.name, (*fields, *bookkeeping, ("source_file", STRING)), ("batch_id", STRING)
-    )
+    return Table(dataset.name, (*fields, *bookkeeping, ("source_file", STRING)), _BATCH)
 
 
+_BATCH = (("batch_id", STRING),)
 QUARANTINE: dict[str, Table] = {d.name: _quarantine(d) for d in DATASETS}
 QUARANTINE["files"] = Table(  # the files quarantined whole
     "files",
@@ -119,12 +118,12 @@ QUARANTINE["files"] = Table(  # the files quarantined whole
         ("rows", INT64),
         ("sha256", STRING),
     ),
-    ("batch_id", STRING),
+    _BATCH,
 )
 
 # -- KPI tables (SPEC §3) ------------------------------------------------------------------
 
-_DAY = ("report_date", DATE)
+_DAY = (("report_date", DATE),)
 _COUNTS = (("listen_count", INT64), ("unique_listeners", INT64))
 _TOTAL = ("total_listening_ms", INT64)
 _RANK = ("rank", INT32)  # a position 1..N: the engines write it as a 32-bit int
@@ -168,6 +167,26 @@ KPIS: dict[str, Table] = {
         ),
         _kpi("country_daily", ("country", STRING), *_COUNTS, _TOTAL),
         _kpi("top_artists_daily", _RANK, ("artist", STRING), *_COUNTS),
+        _kpi(
+            "user_daily",
+            ("user_id", STRING),
+            ("listen_count", INT64),
+            ("unique_tracks", INT64),
+            _TOTAL,
+            ("top_genre", STRING),
+        ),
+        _kpi("hourly_activity", ("hour", INT32), *_COUNTS, _TOTAL),
+        Table(
+            "active_listeners",
+            (
+                ("period_end", DATE),
+                ("listeners", INT64),
+                ("new_listeners", INT64),
+                ("listen_count", INT64),
+                _TOTAL,
+            ),
+            (("period", STRING), ("period_start", DATE)),
+        ),
     )
 }
 
@@ -179,17 +198,23 @@ KPI_TABLES: tuple[str, ...] = (
     "top_songs_daily",
     "country_daily",
     "top_artists_daily",
+    "user_daily",
+    "hourly_activity",
 )
+# Tables keyed by a period (day, ISO week, month) rather than a date: a date recomputes the
+# three periods it falls in, each from all curated streams of the whole period (SPEC §3).
+PERIOD_TABLES: tuple[str, ...] = ("active_listeners",)
+PERIODS: tuple[str, ...] = ("day", "week", "month")
 
 # One row per (batch, dataset, reason): 'kept', each quarantine reason, each warning.
 BATCH_QUALITY = Table(
     "batch_quality",
     (("dataset", STRING), ("reason", STRING), ("rows", INT64)),
-    ("batch_id", STRING),
+    _BATCH,
 )
 
-# The serving store's view of each KPI table (SPEC §5): report_date first, then the file
-# columns; 'str', 'int' or 'float'.
+# The serving store's view of each KPI table (SPEC §5): the partition keys first (report_date;
+# period, period_start), then the file columns; 'str', 'int' or 'float'.
 KPI_COLUMNS: dict[str, dict[str, str]] = {t.name: t.store_columns() for t in KPIS.values()}
 
 # Serving keys (SPEC §5): the columns that identify a row within the table.
@@ -200,4 +225,36 @@ KPI_KEYS: dict[str, tuple[str, ...]] = {
     "track_daily": ("track_id", "report_date"),
     "country_daily": ("report_date", "country"),
     "top_artists_daily": ("report_date", "rank"),
+    "user_daily": ("user_id", "report_date"),
+    "hourly_activity": ("report_date", "hour"),
+    "active_listeners": ("period", "period_start"),
+}
+
+# -- the store's dimension tables (SPEC §5) --------------------------------------------------
+
+# What the store serves of each curated dimension: (store column, curated column, type).
+# A user's country is served as it was given (no 'Unknown': that is the KPIs' grouping).
+STORE_DIMENSIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "songs": (
+        ("track_id", "track_id", STRING),
+        ("track_name", "track_name", STRING),
+        ("artists", "artists", STRING),
+        ("album_name", "album_name", STRING),
+        ("genre", "track_genre", STRING),
+        ("duration_ms", "duration_ms", INT64),
+        ("popularity", "popularity", INT32),
+        ("explicit", "explicit", BOOL),
+    ),
+    "users": (
+        ("user_id", "user_id", STRING),
+        ("user_name", "user_name", STRING),
+        ("user_age", "user_age", INT32),
+        ("country", "user_country", STRING),
+        ("created_at", "created_at", TIMESTAMP),
+    ),
+}
+DIMENSION_KEYS: dict[str, str] = {"songs": "track_id", "users": "user_id"}
+DIMENSION_COLUMNS: dict[str, dict[str, str]] = {
+    name: Table(name, tuple((c, kind) for c, _, kind in cols)).store_columns()
+    for name, cols in STORE_DIMENSIONS.items()
 }

@@ -112,7 +112,7 @@ def dry_run(settings: Settings, path: Path, dataset: str | None) -> dict[str, An
                         for entry, c in zip(mine, counts, strict=True)
                     ]
                     if ds.is_dimension:
-                        engine.curate_dimension(ds.name)
+                        engine.curate_dimension(ds.name, ctx.batch_id)
                     report["samples"][ds.name] = _samples(tmp, ds.name)
         finally:
             engine.close()

@@ -5,6 +5,7 @@
     curated/<dim>/<dim>.parquet               dimension snapshots (songs, users)
     curated/streams/report_date=D/<batch_id>.parquet
     kpis/<table>/report_date=D/data.parquet
+    kpis/active_listeners/period=P/period_start=D/data.parquet
     kpis/batch_quality/batch_id=B/data.parquet
     quarantine/<dataset>/batch_id=B/quarantine.parquet
     quarantine/files/batch_id=B/files.parquet
@@ -155,3 +156,24 @@ def staged(name: str) -> str:
 def damaged(name: str) -> str:
     """Where `repair` sets a damaged ledger manifest aside (evidence is never deleted)."""
     return f"{DAMAGED}/{name}"
+
+
+def kpi_period(table: str, period: str, start: Day) -> str:
+    """The folder of one period's rows of a period table (``active_listeners``)."""
+    return f"{KPIS}/{table}/period={period}/period_start={start}"
+
+
+def kpi_period_file(table: str, period: str, start: Day) -> str:
+    return f"{kpi_period(table, period, start)}/data.parquet"
+
+
+CHANGES = f"{STATE}/changes"
+
+
+def changes(batch_id: str) -> str:
+    """The folder of the dimension rows a batch changed (what the store's songs/users get)."""
+    return f"{CHANGES}/{batch_id}"
+
+
+def changes_file(batch_id: str, dimension: str) -> str:
+    return f"{changes(batch_id)}/{dimension}.parquet"

@@ -62,20 +62,20 @@ def arrow_type(logical: str) -> pa.DataType:
 
 @dataclass(frozen=True)
 class Table:
-    """A lake table: its columns as the files hold them, and the hive partition key its
-    folders carry (``report_date=…``, ``batch_id=…``), which is never inside the files."""
+    """A lake table: its columns as the files hold them, and the hive partition keys its
+    folders carry (``report_date=…``, ``batch_id=…``, ``period=…/period_start=…``, outermost
+    first), which are never inside the files."""
 
     name: str
     columns: tuple[Column, ...]
-    partition: Column | None = None
+    partition: tuple[Column, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.columns)
 
     def _with(self, partition: bool) -> tuple[Column, ...]:
-        extra = (self.partition,) if partition and self.partition else ()
-        return self.columns + extra
+        return self.columns + (self.partition if partition else ())
 
     def ddl(self, dialect: Dialect, partition: bool = False) -> str:
         """``name type, …`` in ``dialect``; ``partition`` appends the partition column."""
@@ -115,6 +115,6 @@ class Table:
         return tuple((name, _NAMES[kind].athena) for name, kind in self.columns)
 
     def store_columns(self) -> dict[str, str]:
-        """Partition first, then the file columns: name → 'str', 'int', 'float' or 'bool'."""
-        columns = ((self.partition,) if self.partition else ()) + self.columns
+        """Partition keys first, then the file columns: name → 'str', 'int', 'float' or 'bool'."""
+        columns = self.partition + self.columns
         return {name: _NAMES[kind].store for name, kind in columns}

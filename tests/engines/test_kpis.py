@@ -11,7 +11,7 @@ import pytest
 from conftest import Landing, land_first, read_table, song
 from kpi_helpers import assert_same
 from musicstream import layout
-from musicstream.datasets import BATCH_QUALITY, CURATED, KPI_TABLES, KPIS, QUARANTINE, Table
+from musicstream.datasets import BATCH_QUALITY, CURATED, KPIS, QUARANTINE, Table
 
 D2, D3 = "2026-01-02", "2026-01-03"
 
@@ -253,7 +253,7 @@ def test_top_artists_daily_multi_artist(golden_lake: Path) -> None:
 def test_store_holds_exactly_the_lake_rows(golden_lake: Path) -> None:
     con = sqlite3.connect(golden_lake / "_state" / "kpis.sqlite")
     con.row_factory = sqlite3.Row
-    for table in KPI_TABLES:
+    for table in KPIS:
         stored = [dict(r) for r in con.execute(f"select * from {table}")]
         assert_same(table, stored, read_table(golden_lake, table))
 

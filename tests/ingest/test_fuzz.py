@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from conftest import Landing, csv_text, read_curated_streams, read_table, song
 from kpi_helpers import assert_same
 from musicstream import pipeline
-from musicstream.datasets import KPI_TABLES
+from musicstream.datasets import KPIS
 from musicstream.settings import load_settings
 from oracle import kpis
 
@@ -117,7 +117,7 @@ def kpis_match_kept_streams(lake: Path) -> None:
         for r in read_curated_streams(lake)
     ]
     want = kpis(events, songs, users)
-    for table in KPI_TABLES:
+    for table in KPIS:
         assert_same(table, read_table(lake, table), want[table])
 
 

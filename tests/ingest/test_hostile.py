@@ -15,7 +15,7 @@ import pytest
 
 from conftest import Landing, cli, csv_text, read_curated_streams, read_quarantine, read_table, song
 from kpi_helpers import assert_same
-from musicstream.datasets import KPI_TABLES
+from musicstream.datasets import KPIS
 from oracle import kpis
 
 STREAMS = "user_id,track_id,listen_time\n"
@@ -258,7 +258,7 @@ def test_quarantined_rows_keep_raw_text_and_physical_lines(hostile_lake: tuple[P
 def test_good_data_gives_the_oracles_kpis(hostile_lake: tuple[Path, Any]) -> None:
     lake, _ = hostile_lake
     want = oracle()
-    for table in KPI_TABLES:
+    for table in KPIS:
         assert_same(table, read_table(lake, table), want[table])
     track_ids = {r["track_id"] for r in read_curated_streams(lake)}
     assert track_ids == {"t1", "t2", "t3", "t4"}

@@ -14,21 +14,25 @@ from hypothesis import strategies as st
 from conftest import STREAM_HEADER, Landing, read_table, song
 from kpi_helpers import assert_same
 from musicstream import pipeline
-from musicstream.datasets import KPI_TABLES
+from musicstream.datasets import KPIS
 from musicstream.settings import load_settings
 from oracle import kpis
 
 GENRES = ["pop", "rock", "jazz"]
 ARTISTS = ["A", "B", "C;A", " D ; E ", ""]
 COUNTRIES = ["US", "FR", "", "BR"]
-BASE = datetime(2026, 1, 1, tzinfo=UTC)
+# signup: none, a bare date, an offset that moves the UTC date, after or long before the events
+CREATED = ["", "2026-01-02", "2025-12-31T23:30:00-02:00", "2026-02-01 10:00:00", "2020-01-01"]
+BASE = datetime(2025, 12, 31, tzinfo=UTC)  # three days across a month and a year boundary
 
 songs_st = st.lists(
     st.tuples(st.sampled_from(GENRES), st.sampled_from(ARTISTS), st.integers(1, 300_000)),
     min_size=1,
     max_size=5,
 )
-users_st = st.lists(st.sampled_from(COUNTRIES), min_size=1, max_size=4)
+users_st = st.lists(
+    st.tuples(st.sampled_from(COUNTRIES), st.sampled_from(CREATED)), min_size=1, max_size=4
+)
 event_st = st.tuples(
     st.integers(0, 3),  # user index (mod number of users)
     st.integers(0, 4),  # track index (mod number of songs)
@@ -56,7 +60,10 @@ def scenario(draw_songs, draw_users, draw_events):
         }
         for i, (g, a, d) in enumerate(draw_songs)
     }
-    users = {f"u{i}": {"user_country": c} for i, c in enumerate(draw_users)}
+    users = {
+        f"u{i}": {"user_country": c, "created_at": created}
+        for i, (c, created) in enumerate(draw_users)
+    }
     events, first_ms = [], {}
     for u, t, minute, ms, style in draw_events:
         key = (f"u{u % len(users)}", f"t{t % len(songs)}", BASE + timedelta(minutes=minute))
@@ -73,7 +80,7 @@ def land_dims(landing: Landing, songs: dict, users: dict) -> None:
             for i, (t, s) in enumerate(songs.items())
         ]
     )
-    landing.users([[u, u, 30, d["user_country"], ""] for u, d in users.items()])
+    landing.users([[u, u, 30, d["user_country"], d["created_at"]] for u, d in users.items()])
 
 
 def stream_rows(events) -> list[list]:
@@ -92,7 +99,7 @@ def run_all(lake: Path) -> None:
 
 
 def check(lake: Path, want: dict) -> None:
-    for table in KPI_TABLES:
+    for table in KPIS:
         assert_same(table, read_table(lake, table), want[table])
 
 
@@ -126,10 +133,10 @@ def test_kpis_do_not_depend_on_batching_order_or_reruns(draw_songs, draw_users, 
         check(lake, want)
         conserved(lake)
         # the same events landed again, in new files: all duplicates, nothing changes
-        before = {t: read_table(lake, t) for t in KPI_TABLES}
+        before = {t: read_table(lake, t) for t in KPIS}
         for b, chunk in enumerate(chunks):
             landing.streams(stream_rows(chunk), name=f"again-{b}.csv", header=STREAM_HEADER)
         run_all(lake)
-        for table in KPI_TABLES:
+        for table in KPIS:
             assert_same(table, read_table(lake, table), before[table])
         conserved(lake)

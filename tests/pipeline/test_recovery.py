@@ -23,7 +23,7 @@ from conftest import (
     song,
 )
 from musicstream import pipeline
-from musicstream.datasets import KPI_TABLES
+from musicstream.datasets import KPIS
 from musicstream.errors import LakeLocked
 from musicstream.lake import open_lake
 from musicstream.layout import LOCK
@@ -65,9 +65,9 @@ def snapshot(lake: Path) -> dict:
             for volatile in ("landed", "version", "staged"):
                 f.pop(volatile)
     return {
-        "kpis": {t: sorted(map(repr, read_table(lake, t))) for t in KPI_TABLES},
+        "kpis": {t: sorted(map(repr, read_table(lake, t))) for t in KPIS},
         "quality": sorted(map(repr, read_table(lake, "batch_quality"))),
-        "store": {t: sorted(con.execute(f"select * from {t}").fetchall()) for t in KPI_TABLES},
+        "store": {t: sorted(con.execute(f"select * from {t}").fetchall()) for t in KPIS},
         "curated": sorted(map(repr, read_curated_streams(lake))),
         "quarantine": {
             d: sorted(map(repr, read_quarantine(lake, d))) for d in ("songs", "users", "streams")

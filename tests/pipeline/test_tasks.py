@@ -13,7 +13,7 @@ import pytest
 
 from conftest import Landing, read_curated_streams, read_table, song
 from musicstream import archive, notify, pipeline
-from musicstream.datasets import KPI_TABLES
+from musicstream.datasets import KPIS
 from musicstream.errors import QualityGateFailed, UserError
 from musicstream.pipeline import tasks
 
@@ -45,8 +45,8 @@ def observable(lake: Path) -> dict:
     """KPIs in the lake and the store, curated streams and dimensions."""
     con = sqlite3.connect(lake / "_state" / "kpis.sqlite")
     return {
-        "kpis": {t: sorted(map(repr, read_table(lake, t))) for t in KPI_TABLES},
-        "store": {t: sorted(con.execute(f"select * from {t}").fetchall()) for t in KPI_TABLES},
+        "kpis": {t: sorted(map(repr, read_table(lake, t))) for t in KPIS},
+        "store": {t: sorted(con.execute(f"select * from {t}").fetchall()) for t in KPIS},
         "curated": sorted(map(repr, read_curated_streams(lake))),
         "dims": {d: (lake / f"curated/{d}/{d}.parquet").read_bytes() for d in ("songs", "users")},
     }

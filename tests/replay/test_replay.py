@@ -23,7 +23,7 @@ from conftest import (
     song,
 )
 from musicstream import pipeline, replay
-from musicstream.datasets import KPI_TABLES
+from musicstream.datasets import KPIS
 from musicstream.errors import QualityGateFailed
 from musicstream.pipeline import lake_for
 from musicstream.settings import Settings
@@ -64,9 +64,7 @@ def files_under(folder: Path) -> dict[str, bytes]:
 
 
 def kpis(lake: Path) -> dict[str, list[dict[str, Any]]]:
-    return {
-        t: sorted(read_table(lake, t), key=lambda r: json.dumps(r, default=str)) for t in KPI_TABLES
-    }
+    return {t: sorted(read_table(lake, t), key=lambda r: json.dumps(r, default=str)) for t in KPIS}
 
 
 def events(lake: Path) -> list[tuple[str, str, str]]:

@@ -13,6 +13,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Protocol
 
 from musicstream import layout
+from musicstream.periods import Period
 from musicstream.plugins import load_class
 
 if TYPE_CHECKING:
@@ -80,8 +81,10 @@ class Engine(Protocol):
         """Check every row; write the quarantine; keep the clean rows for curation."""
         ...
 
-    def curate_dimension(self, dataset: str) -> None:
-        """Upsert the kept rows into ``curated/<dataset>/``."""
+    def curate_dimension(self, dataset: str, batch_id: str) -> None:
+        """Upsert the kept rows into ``curated/<dataset>/``; first write the rows whose key
+        is new or whose row changed to ``layout.changes_file`` (unless a first attempt at
+        the batch already did: it saw the snapshot before the batch)."""
         ...
 
     def curate_streams(self, ctx: BatchContext) -> list[date]:
@@ -89,7 +92,8 @@ class Engine(Protocol):
         ...
 
     def write_kpis(self, dates: Sequence[date]) -> None:
-        """Recompute every KPI table of ``dates`` from the curated lake and write them."""
+        """Recompute every KPI table of ``dates`` from the curated lake and write them; the
+        period tables for every period (day, week, month) one of ``dates`` falls in."""
         ...
 
     def close(self) -> None: ...
@@ -135,6 +139,40 @@ def remove_stale_dates(
     """Drop the partitions of ``dates`` a KPI table wrote no rows for: no stale rows stay."""
     for day in set(dates) - set(written):
         lake.remove(layout.kpi_day(table, day), recursive=True)
+
+
+def remove_stale_periods(
+    lake: Lake, table: str, periods: Sequence[Period], written: Sequence[tuple[str, ...]]
+) -> None:
+    """Drop the partitions of ``periods`` a period table wrote no rows for."""
+    for kind, start in {(p.kind, p.start.isoformat()) for p in periods} - set(written):
+        lake.remove(layout.kpi_period(table, kind, start), recursive=True)
+
+
+def partition_values(path: str, keys: Sequence[str]) -> tuple[str, ...] | None:
+    """The values of hive partition ``keys`` in ``path`` (``…/k1=v1/k2=v2/…``), in the
+    order of ``keys``; None unless each key occurs exactly once."""
+    found: dict[str, list[str]] = {}
+    for part in path.split("/"):
+        key, sep, value = part.partition("=")
+        if sep and key in keys:
+            found.setdefault(key, []).append(value)
+    if any(len(found.get(k, ())) != 1 for k in keys):
+        return None
+    return tuple(found[k][0] for k in keys)
+
+
+def period_days(periods: Sequence[Period]) -> list[tuple[str, date, date, date]]:
+    """``(period, period_start, period_end, report_date)`` for every date of ``periods``:
+    the rows an engine joins the curated streams of those dates to."""
+    return [(p.kind, p.start, p.end, day) for p in periods for day in p.dates()]
+
+
+def changed_rows(dataset: str) -> str:
+    """The rows of a dimension's next snapshot that are new or differ from the current one
+    (set difference: NULLs compare equal). Both engines name them ``next_<dataset>`` and
+    ``curated_<dataset>``."""
+    return f"select * from next_{dataset} except select * from curated_{dataset}"
 
 
 def sql(name: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from musicstream.datasets import KPI_TABLES
+from musicstream.datasets import KPIS
 
 REL_TOL = 1e-9
 
@@ -45,7 +45,8 @@ def snapshot(lake: Path) -> dict[str, Any]:
             for volatile in ("landed", "version", "staged"):
                 f.pop(volatile, None)
     shot: dict[str, Any] = {
-        f"kpis/{t}": _rows(lake, f"kpis/{t}/*/data.parquet") for t in KPI_TABLES
+        f"kpis/{t}": _rows(lake, f"kpis/{t}/{'*/' * len(KPIS[t].partition)}data.parquet")
+        for t in KPIS
     }
     shot["batch_quality"] = _rows(lake, "kpis/batch_quality/*/data.parquet")
     for dataset in ("songs", "users", "streams", "files"):

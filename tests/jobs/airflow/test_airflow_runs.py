@@ -23,7 +23,7 @@ import pytest
 from airflow_env import MARKS, clean_env, run_script
 
 from conftest import SONG_HEADER, STREAM_HEADER, USER_HEADER
-from musicstream.datasets import KPI_TABLES
+from musicstream.datasets import KPIS
 
 pytestmark = MARKS
 
@@ -83,10 +83,10 @@ def kpis(lake: Path) -> dict[str, list[str]]:
     """Every KPI row in the lake and in the SQLite store, as sorted reprs."""
     out = {}
     con = sqlite3.connect(lake / "_state/kpis.sqlite")
-    for table in KPI_TABLES:
+    for table in KPIS:
         rows = [
-            repr((part.parent.name, row))
-            for part in sorted((lake / "kpis" / table).glob("*/data.parquet"))
+            repr((str(part.parent.relative_to(lake / "kpis" / table)), row))
+            for part in sorted((lake / "kpis" / table).rglob("data.parquet"))
             for row in pq.read_table(part).to_pylist()
         ]
         out[table] = sorted(rows)

@@ -14,17 +14,22 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from musicstream import layout
-from musicstream.datasets import BY_NAME, CURATED, DIMENSIONS, KPI_TABLES
+from musicstream.datasets import BY_NAME, CURATED, DIMENSIONS, KPI_TABLES, PERIOD_TABLES
 from musicstream.engines import (
     BatchContext,
     FileCounts,
     FileSpec,
     bookkeeping,
+    changed_rows,
     date_stream_files,
+    partition_values,
+    period_days,
     remove_stale_dates,
+    remove_stale_periods,
     sql,
 )
 from musicstream.engines.duckdb.reader import read_raw
+from musicstream.periods import Period, covered_dates, periods_of
 from musicstream.sqltext import literal, literal_list
 
 if TYPE_CHECKING:
@@ -164,13 +169,7 @@ class DuckDBEngine:
         )
         query = bookkeeping.quarantine_query(dataset, _line(dataset))
         order = ", ".join(bookkeeping.QUARANTINE_ORDER)
-        with self.lake.staging() as tmp:
-            local = os.path.join(tmp, "q.parquet")
-            self.con.execute(
-                f"copy (select * from ({query}) order by {order}) to {literal(local)} "
-                "(format parquet)"
-            )
-            self.lake.publish(local, rel)
+        self._write_file(f"select * from ({query}) order by {order}", rel)
 
     def _counts(self, dataset: str, files: Sequence[FileSpec]) -> list[FileCounts]:
         """Per-file rows read, kept, quarantined and per reason: one small aggregate."""
@@ -189,64 +188,104 @@ class DuckDBEngine:
             )
             self.con.execute(f"create or replace temp table curated_{dim} as {source}")
 
-    def curate_dimension(self, dataset: str) -> None:
+    def curate_dimension(self, dataset: str, batch_id: str) -> None:
         self.con.execute(
             f"create or replace temp table next_{dataset} as {sql('curate/' + dataset)}"
         )
-        with self.lake.staging() as tmp:
-            local = os.path.join(tmp, f"{dataset}.parquet")
-            self.con.execute(
-                f"copy (select * from next_{dataset} order by {BY_NAME[dataset].key}) "
-                f"to {literal(local)} (format parquet)"
-            )
-            self.lake.publish(local, layout.dimension(dataset))
+        key = BY_NAME[dataset].key
+        changes = layout.changes_file(batch_id, dataset)
+        if not self.lake.exists(changes):
+            self._write_file(f"{changed_rows(dataset)} order by {key}", changes)
+        self._write_file(f"select * from next_{dataset} order by {key}", layout.dimension(dataset))
         self.con.execute(f"drop table curated_{dataset}")
         self.con.execute(f"alter table next_{dataset} rename to curated_{dataset}")
+
+    def _write_file(self, query: str, rel: str) -> None:
+        """``query`` as the one Parquet file ``rel`` of the lake."""
+        with self.lake.staging() as tmp:
+            local = os.path.join(tmp, posixpath.basename(rel))
+            self.con.execute(f"copy ({query}) to {literal(local)} (format parquet)")
+            self.lake.publish(local, rel)
 
     def curate_streams(self, ctx: BatchContext) -> list[date]:
         self._set_context(ctx)
         target = functools.partial(layout.stream_file, batch_id=ctx.batch_id)
-        written = self._write_partitions(sql("curate/streams"), target)
+        written = self._write_partitions(sql("curate/streams"), ("report_date",), target)
         for table in ("checked_streams", "lake_events"):  # their memory is the KPI step's
             self.con.execute(f"drop table if exists {table}")
-        return written
+        return [date.fromisoformat(day) for (day,) in written]
 
-    def _write_partitions(self, query: str, target: Callable[[date], str]) -> list[date]:
-        """COPY ``query`` partitioned by report_date, publish each date's part at ``target``."""
+    def _write_partitions(
+        self, query: str, keys: Sequence[str], target: Callable[..., str]
+    ) -> list[tuple[str, ...]]:
+        """COPY ``query`` partitioned by ``keys``; publish each partition's one part file at
+        ``target(*values)``. Returns the partitions' values."""
         with self.lake.staging() as tmp:
             out = os.path.join(tmp, "out")
             self.con.execute(
-                f"copy ({query}) to {literal(out)} (format parquet, partition_by (report_date), "
-                "filename_pattern 'part_{i}')"
+                f"copy ({query}) to {literal(out)} (format parquet, "
+                f"partition_by ({', '.join(keys)}), filename_pattern 'part_{{i}}')"
             )
-            written, moves = [], []
-            for folder in sorted(os.listdir(out)) if os.path.isdir(out) else []:
-                parts = os.listdir(os.path.join(out, folder))
-                assert len(parts) == 1, f"expected one file per partition, got {parts}"
-                day = date.fromisoformat(folder.split("=", 1)[1])
-                moves.append((os.path.join(out, folder, parts[0]), target(day)))
-                written.append(day)
-            self.lake.publish_all(moves)
+            found: dict[tuple[str, ...], str] = {}
+            for folder, _, names in os.walk(out):
+                for name in names:
+                    values = partition_values(os.path.relpath(folder, out), keys)
+                    assert values is not None and values not in found, f"{folder}/{name}"
+                    found[values] = os.path.join(folder, name)
+            written = sorted(found)
+            self.lake.publish_all([(found[values], target(*values)) for values in written])
         return written
 
     # -- transform -----------------------------------------------------------------------
 
     def write_kpis(self, dates: Sequence[date]) -> None:
+        periods = periods_of(dates)
         rels = date_stream_files(self.lake, dates)
+        period_rels = date_stream_files(self.lake, covered_dates(periods))
         n = self.top_n
         self.con.execute(
             "create or replace temp table kpi_params as select "
             f"{n.songs} as top_songs, {n.genres} as top_genres, {n.artists} as top_artists"
         )
-        with self._readable(rels) as files:
-            self.con.execute(f"create or replace temp view date_streams as {_streams(files)}")
+        self._set_period_days(periods)
+        wanted = sorted(set(rels) | set(period_rels))
+        with self._readable(wanted) as files:  # the tables reading streams run inside
+            local = dict(zip(wanted, files, strict=True))
+            self.con.execute(
+                f"create or replace temp view date_streams as {_streams([local[r] for r in rels])}"
+            )
+            self.con.execute(
+                "create or replace temp view period_streams as select report_date, user_id, "
+                f"track_id, ms_played from ({_streams([local[r] for r in period_rels])})"
+            )
             for name in ("keyed_songs", "keyed_users", "track_artists"):
                 self.con.execute(f"create or replace temp table {name} as {sql('kpis/' + name)}")
             self.con.execute(f"create or replace temp table plays as {sql('kpis/plays')}")
-        for table in KPI_TABLES:  # in build order: the top_* tables rank their daily table
-            self.con.execute(f"create or replace temp table {table} as {sql('kpis/' + table)}")
-            target = functools.partial(layout.kpi_file, table)
-            written = self._write_partitions(f"select * from {table}", target)
-            remove_stale_dates(self.lake, table, dates, written)
-        for table in ("plays", *KPI_TABLES):
+            for table in KPI_TABLES:  # in build order: the top_* tables rank their daily table
+                self._compute(table)
+                target = functools.partial(layout.kpi_file, table)
+                written = self._write_partitions(f"select * from {table}", ("report_date",), target)
+                remove_stale_dates(
+                    self.lake, table, dates, [date.fromisoformat(d) for (d,) in written]
+                )
+            for table in PERIOD_TABLES:
+                self._compute(table)
+                target = functools.partial(layout.kpi_period_file, table)
+                keys = ("period", "period_start")
+                written_periods = self._write_partitions(f"select * from {table}", keys, target)
+                remove_stale_periods(self.lake, table, periods, written_periods)
+        for table in ("plays", *KPI_TABLES, *PERIOD_TABLES):
             self.con.execute(f"drop table {table}")
+
+    def _compute(self, table: str) -> None:
+        self.con.execute(f"create or replace temp table {table} as {sql('kpis/' + table)}")
+
+    def _set_period_days(self, periods: Sequence[Period]) -> None:
+        self.con.execute(
+            "create or replace temp table period_days "
+            "(period varchar, period_start date, period_end date, report_date date)"
+        )
+        rows = period_days(periods)
+        if rows:  # literals: binding Python dates costs ~2 s of imports
+            values = ", ".join(f"({', '.join(map(literal, row))})" for row in rows)
+            self.con.execute(f"insert into period_days values {values}")

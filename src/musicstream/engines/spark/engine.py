@@ -18,19 +18,23 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from musicstream import layout
-from musicstream.datasets import BY_NAME, CURATED, DIMENSIONS, KPI_TABLES
+from musicstream.datasets import BY_NAME, CURATED, DIMENSIONS, KPI_TABLES, PERIOD_TABLES
 from musicstream.engines import (
     BatchContext,
     FileCounts,
     FileSpec,
     bookkeeping,
+    changed_rows,
     date_stream_files,
+    period_days,
     remove_stale_dates,
+    remove_stale_periods,
 )
 from musicstream.engines.spark.reader import read_records
 from musicstream.engines.spark.session import get_session, local_frame, shuffle_partitions
 from musicstream.engines.spark.translate import spark_sql, to_spark
 from musicstream.engines.spark.writer import write_file, write_partitions
+from musicstream.periods import covered_dates, periods_of
 
 if TYPE_CHECKING:
     from musicstream.lake import Lake
@@ -191,6 +195,10 @@ class SparkEngine:
 
     # -- curate --------------------------------------------------------------------------
 
+    @staticmethod
+    def _lake_types(dataset: str, frame: DataFrame) -> DataFrame:
+        return _ntz(frame, "created_at") if dataset == "users" else frame
+
     def _load_dimension(self, dim: str) -> None:
         rel = layout.dimension(dim)
         frame = (
@@ -202,13 +210,16 @@ class SparkEngine:
             frame = _ltz(frame, "created_at")
         self._view(f"curated_{dim}", frame)
 
-    def curate_dimension(self, dataset: str) -> None:
-        snapshot = self.spark.sql(spark_sql(f"curate/{dataset}"))
-        if dataset == "users":
-            snapshot = _ntz(snapshot, "created_at")
+    def curate_dimension(self, dataset: str, batch_id: str) -> None:
+        snapshot = self._view(f"next_{dataset}", self.spark.sql(spark_sql(f"curate/{dataset}")))
         key = BY_NAME[dataset].key
         assert key is not None
-        write_file(self.lake, snapshot, layout.dimension(dataset), order=key)
+        changes = layout.changes_file(batch_id, dataset)
+        if not self.lake.exists(changes):
+            changed = self.spark.sql(to_spark(changed_rows(dataset)))
+            write_file(self.lake, self._lake_types(dataset, changed), changes, order=key)
+        write_file(self.lake, self._lake_types(dataset, snapshot), layout.dimension(dataset), key)
+        self._drop(f"next_{dataset}")
         self._drop(f"checked_{dataset}")
         self._load_dimension(dataset)  # the new snapshot, re-read from the lake
 
@@ -216,34 +227,48 @@ class SparkEngine:
         self._set_context(ctx)
         kept = _ntz(self.spark.sql(spark_sql("curate/streams")), "listen_time")
         target = functools.partial(layout.stream_file, batch_id=ctx.batch_id)
-        dates = write_partitions(self.lake, kept, target)
+        written = write_partitions(self.lake, kept, ("report_date",), target)
         self._drop("checked_streams")
-        return dates
+        return [date.fromisoformat(day) for (day,) in written]
 
     # -- transform -----------------------------------------------------------------------
 
     def write_kpis(self, dates: Sequence[date]) -> None:
+        periods = periods_of(dates)
         rels = date_stream_files(self.lake, dates)
-        self._size_for(sum(self.lake.size(r) for r in rels))
-        if rels:
-            base = self.lake.uri(layout.CURATED_STREAMS)
-            streams = self.spark.read.option("basePath", base).parquet(
-                *[self.lake.uri(p) for p in rels]
-            )
-        else:
-            streams = self._empty("streams")
+        period_rels = date_stream_files(self.lake, covered_dates(periods))
+        self._size_for(sum(self.lake.size(r) for r in period_rels))
         n = self.top_n
         params = self.spark.sql(
             f"select {n.songs} as top_songs, {n.genres} as top_genres, {n.artists} as top_artists"
         )
         self._view("kpi_params", params)
-        self._view("date_streams", _ltz(streams, "listen_time"))
+        ddl = "period string, period_start date, period_end date, report_date date"
+        rows = [tuple(str(v) for v in row) for row in period_days(periods)]
+        self._view("period_days", local_frame(self.spark, rows, ddl))
+        self._view("date_streams", self._streams(rels))
+        columns = ("report_date", "user_id", "track_id", "ms_played")
+        self._view("period_streams", self._streams(period_rels).select(*columns))
         for name in ("keyed_songs", "keyed_users", "track_artists"):
             self._view(name, self.spark.sql(spark_sql(f"kpis/{name}")), keep=True)
         self._view("plays", self.spark.sql(spark_sql("kpis/plays")), keep=True)
         for table in KPI_TABLES:  # in build order: the top_* tables rank their daily table
             frame = self._view(table, self.spark.sql(spark_sql(f"kpis/{table}")), keep=True)
-            written = write_partitions(self.lake, frame, functools.partial(layout.kpi_file, table))
-            remove_stale_dates(self.lake, table, dates, written)
-        for name in ("plays", *KPI_TABLES):
+            target = functools.partial(layout.kpi_file, table)
+            written = write_partitions(self.lake, frame, ("report_date",), target)
+            remove_stale_dates(self.lake, table, dates, [date.fromisoformat(d) for (d,) in written])
+        for table in PERIOD_TABLES:
+            frame = self._view(table, self.spark.sql(spark_sql(f"kpis/{table}")))
+            target = functools.partial(layout.kpi_period_file, table)
+            done = write_partitions(self.lake, frame, ("period", "period_start"), target)
+            remove_stale_periods(self.lake, table, periods, done)
+        for name in ("plays", *KPI_TABLES, *PERIOD_TABLES):
             self._drop(name)
+
+    def _streams(self, rels: Sequence[str]) -> DataFrame:
+        """Curated stream files with their report_date partition column."""
+        if not rels:
+            return _ltz(self._empty("streams"), "listen_time")
+        base = self.lake.uri(layout.CURATED_STREAMS)
+        frame = self.spark.read.option("basePath", base).parquet(*[self.lake.uri(p) for p in rels])
+        return _ltz(frame, "listen_time")

@@ -12,10 +12,10 @@ import contextlib
 import posixpath
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date
 from typing import TYPE_CHECKING
 
 from musicstream import layout
+from musicstream.engines import partition_values
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -60,19 +60,22 @@ def write_file(lake: Lake, frame: DataFrame, target: str, order: str | Sequence[
         _publish(lake, part, target)
 
 
-def write_partitions(lake: Lake, frame: DataFrame, target: Callable[[date], str]) -> list[date]:
-    """Write ``frame`` one file per report_date D, at ``target(D)``.
+def write_partitions(
+    lake: Lake, frame: DataFrame, keys: Sequence[str], target: Callable[..., str]
+) -> list[tuple[str, ...]]:
+    """Write ``frame`` one file per partition (the values of ``keys``), at
+    ``target(*values)``; return the partitions' values.
 
-    Returns the dates written. Repartitioning by the date puts each date in one task, so
-    each date folder gets exactly one part file.
+    Repartitioning by the keys puts each partition in one task, so each partition folder
+    gets exactly one part file.
     """
     with scratch(lake) as tmp:
-        frame.repartition("report_date").write.partitionBy("report_date").parquet(lake.uri(tmp))
+        frame.repartition(*keys).write.partitionBy(*keys).parquet(lake.uri(tmp))
         found = _parts(lake, tmp)
-        parts = {layout.day_of(p): p for p in found}
+        parts = {partition_values(p, keys): p for p in found}
         if len(parts) != len(found) or None in parts:
-            raise RuntimeError(f"expected one file per date, got {found}")
-        days = sorted(day for day in parts if day is not None)
-        for day in days:
-            _publish(lake, parts[day], target(day))
-    return days
+            raise RuntimeError(f"expected one file per partition, got {found}")
+        written = sorted(values for values in parts if values is not None)
+        for values in written:
+            _publish(lake, parts[values], target(*values))
+    return written
