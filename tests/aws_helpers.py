@@ -9,24 +9,34 @@ from typing import Any
 
 import pytest
 
-from aws_landing import DATES, TRACKS
-from musicstream.datasets import KPI_TABLES
+from aws_landing import DATES, TRACKS, USERS
+from musicstream.datasets import DIMENSION_KEYS, KPIS, PERIODS
 from musicstream.settings import Settings
 from musicstream.stores import KpiQuery, create_store
 from musicstream.stores.dynamodb import DynamoDBStore
 
 
 def dump_store(settings: Settings) -> dict[str, list[dict[str, Any]]]:
-    """Every KPI row of the test dates, read through the store's own access patterns."""
+    """Every KPI row of the test dates, and every song and user, read through the store's
+    own access patterns."""
     store = create_store(settings)
+    year = {"date_from": date(2026, 1, 1), "date_to": date(2026, 12, 31)}
+    keys = {"songs": TRACKS, "users": USERS}
     try:
         out: dict[str, list[dict[str, Any]]] = {}
-        for table in KPI_TABLES:
+        for table in (*KPIS, *DIMENSION_KEYS):
             if table == "track_daily":
+                queries = [KpiQuery(table, **year, track=t) for t in TRACKS]
+            elif table == "user_daily":
+                queries = [KpiQuery(table, **year, user=u) for u in USERS]
+            elif table == "active_listeners":
                 queries = [
-                    KpiQuery(table, date_from=date(2026, 1, 1), date_to=date(2026, 12, 31), track=t)
-                    for t in TRACKS
+                    KpiQuery(table, date_from=date(2025, 12, 1), date_to=date(2026, 2, 1), period=p)
+                    for p in PERIODS
                 ]
+            elif table in keys:
+                key = "track" if table == "songs" else "user"
+                queries = [KpiQuery(table, **{key: k}) for k in keys[table]]
             else:
                 queries = [KpiQuery(table, date=date.fromisoformat(d)) for d in DATES]
             out[table] = [row for q in queries for row in store.query(q)]

@@ -65,4 +65,7 @@ def roll_back(lake: Lake, batch: Batch) -> None:
 
 
 def discard_before_images(lake: Lake, batch: Batch) -> None:
+    """Drop what curation kept for after the batch: its before-images (once it is archived
+    or rejected, nothing rolls it back) and its changed dimension rows (loaded by then)."""
     lake.remove(layout.rollback(batch.batch_id), recursive=True)
+    lake.remove(layout.changes(batch.batch_id), recursive=True)

@@ -156,6 +156,7 @@ def _undo(lake: Lake, batch_id: str) -> list[str]:
     for dataset in DATASETS:
         lake.remove(layout.quarantine(dataset.name, batch_id), recursive=True)
     lake.remove(layout.batch_quality(batch_id), recursive=True)
+    lake.remove(layout.changes(batch_id), recursive=True)
     return dates
 
 

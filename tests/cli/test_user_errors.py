@@ -73,6 +73,44 @@ def test_from_later_than_to(args: list[str], lake: Path) -> None:
     assert tree(lake) == []
 
 
+KPIS_REFUSED = {  # the new options, used where no key serves them (SPEC §5 patterns 8-12)
+    "user_daily without --user": (
+        ["user_daily", "--from", "2026-01-01", "--to", "2026-01-31"],
+        "user_daily is read per user: add --user ID",
+    ),
+    "active_listeners without --period": (
+        ["active_listeners", "--from", "2026-01-01", "--to", "2026-01-31"],
+        "add --period (day/week/month)",
+    ),
+    "an unknown --period": (
+        ["active_listeners", "--period", "year", "--date", "2026-01-01"],
+        "unknown period 'year'; one of day, week, month",
+    ),
+    "hourly_activity over a range": (
+        ["hourly_activity", "--from", "2026-01-01", "--to", "2026-01-02"],
+        "a date range is served for",
+    ),
+    "--user on a table without users": (
+        ["genre_daily", "--date", "2026-01-01", "--user", "u1"],
+        "genre_daily has no user_id to select: drop --user",
+    ),
+    "--period on a table without periods": (
+        ["user_daily", "--date", "2026-01-01", "--user", "u1", "--period", "day"],
+        "drop --period",
+    ),
+    "songs without --track": (["songs"], "songs is read by key: add --track ID"),
+    "songs with a date": (["songs", "--track", "t1", "--date", "2026-01-01"], "drop --date"),
+    "users by --track": (["users", "--track", "t1"], "users is read by --user ID alone"),
+    "an unknown table": (["nope", "--date", "2026-01-01"], "active_listeners, songs, users"),
+}
+
+
+@pytest.mark.parametrize(("args", "message"), KPIS_REFUSED.values(), ids=KPIS_REFUSED)
+def test_kpis_refuses_a_query_no_key_serves(args: list[str], message: str, lake: Path) -> None:
+    one_line_error(cli("kpis", *args, "--lake", str(lake)), message)
+    assert tree(lake) == []
+
+
 def test_kpis_unknown_format_names_the_valid_ones(lake: Path) -> None:
     proc = cli(
         "kpis", "genre_daily", "--date", "2026-01-01", "--format", "xml", "--lake", str(lake)

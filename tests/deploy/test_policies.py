@@ -62,8 +62,12 @@ TABLES = {
         "track_daily",
         "country_daily",
         "top_artists_daily",
+        "user_daily",
+        "hourly_activity",
+        "active_listeners",
     )
 }
+DIMENSION_TABLES = {table("songs"), table("users")}
 GLUE_LOGS = {f"arn:aws:logs:{REGIONAL}:log-group:/aws-glue/jobs*"}
 MWAA_LOGS = {f"arn:aws:logs:{REGIONAL}:log-group:airflow-musicstream-*"}
 QUEUES = {"arn:aws:sqs:us-east-1:*:airflow-celery-*"}
@@ -90,9 +94,13 @@ EXPECTED_AIRFLOW = {
     "s3:PutObject": lake("archive", "curated", "kpis", "_state"),
     "s3:AbortMultipartUpload": lake("archive", "curated", "kpis", "_state"),
     "s3:DeleteObject": lake("landing", "curated", "kpis", "_state"),
-    "dynamodb:DescribeTable": TABLES,
-    "dynamodb:BatchWriteItem": TABLES,
-    "dynamodb:Query": TABLES | {table("track_daily") + "/index/report_date-track_id"},
+    "dynamodb:DescribeTable": TABLES | DIMENSION_TABLES,
+    "dynamodb:BatchWriteItem": TABLES | DIMENSION_TABLES,
+    "dynamodb:Query": TABLES
+    | {
+        table("track_daily") + "/index/report_date-track_id",
+        table("user_daily") + "/index/report_date-user_id",
+    },
     "sns:Publish": {f"arn:aws:sns:{REGIONAL}:stack-runs"},
     **{
         f"glue:{a}": {f"arn:aws:glue:{REGIONAL}:job/musicstream"}

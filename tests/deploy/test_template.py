@@ -65,6 +65,12 @@ SPEC_TABLES: dict[str, tuple[list[tuple[str, str, str]], list[tuple[str, str, st
                     [("report_date", "HASH", "S"), ("track_id", "RANGE", "S")]),
     "country_daily": ([("report_date", "HASH", "S"), ("country", "RANGE", "S")], None),
     "top_artists_daily": ([("report_date", "HASH", "S"), ("rank", "RANGE", "N")], None),
+    "user_daily": ([("user_id", "HASH", "S"), ("report_date", "RANGE", "S")],
+                   [("report_date", "HASH", "S"), ("user_id", "RANGE", "S")]),
+    "hourly_activity": ([("report_date", "HASH", "S"), ("hour", "RANGE", "N")], None),
+    "active_listeners": ([("period", "HASH", "S"), ("period_start", "RANGE", "S")], None),
+    "songs": ([("track_id", "HASH", "S")], None),
+    "users": ([("user_id", "HASH", "S")], None),
 }  # fmt: skip
 
 

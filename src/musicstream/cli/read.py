@@ -32,12 +32,16 @@ def status(lake: Lake = None, config: Config = None, log_format: LogFormat = Non
 
 @app.command()
 def kpis(
-    table: Annotated[str, typer.Argument(help="KPI table, e.g. genre_daily.")],
+    table: Annotated[str, typer.Argument(help="KPI table (e.g. genre_daily), or songs / users.")],
     day: Annotated[str | None, typer.Option("--date")] = None,
     date_from: Annotated[str | None, typer.Option("--from")] = None,
     date_to: Annotated[str | None, typer.Option("--to")] = None,
     genre: str | None = None,
-    track: str | None = None,
+    track: Annotated[str | None, typer.Option(help="track_id (track_daily, songs).")] = None,
+    user: Annotated[str | None, typer.Option(help="user_id (user_daily, users).")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="day, week or month (active_listeners).")
+    ] = None,
     lake: Lake = None,
     store: StoreName = None,
     config: Config = None,
@@ -46,7 +50,17 @@ def kpis(
         Output, typer.Option("--format", help="How to print the rows.")
     ] = Output.table,
 ) -> None:
-    """Read KPIs from the serving store (a key lookup or a key-range query, never a scan)."""
+    """Read KPIs from the serving store (a key lookup or a key-range query, never a scan).
+
+    \b
+    A date's rows:     genre_daily, top_songs_daily [--genre G], top_genres_daily,
+                       country_daily, top_artists_daily, hourly_activity  --date D
+    One key, a range:  genre_daily --genre G | track_daily --track ID |
+                       user_daily --user ID  --from A --to B (or --date D)
+    Periods:           active_listeners --period day|week|month --from A --to B
+                       (bounds of period_start; or --date = one period_start)
+    Dimensions:        songs --track ID | users --user ID
+    """
     from musicstream import console
     from musicstream.stores import KpiQuery, create_store
 
@@ -58,6 +72,8 @@ def kpis(
         parse_date(date_to, "--to"),
         genre,
         track,
+        user,
+        period,
     )
     query.check()
     kv = create_store(settings, read_only=True)

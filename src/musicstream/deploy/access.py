@@ -195,20 +195,25 @@ def airflow_role() -> Node:
 
 
 def store_statements() -> list[Node]:
-    """Load: describe, query a date's keys, batch-write — on the six tables and the one GSI
-    the per-date replace uses (track_daily's report_date index). No CreateTable, no Scan."""
+    """Load: describe, query a date's keys, batch-write the KPI tables, through the GSIs the
+    per-date replace uses (track_daily's and user_daily's report_date indexes); describe and
+    batch-write the dimension tables (songs, users: upserts, nothing read). No CreateTable,
+    no Scan, no GetItem."""
+    from musicstream.datasets import DIMENSION_KEYS
     from musicstream.stores.dynamodb import SPECS
 
-    tables = [arn_of(table_id(t)) for t in SPECS]
+    kpis = [arn_of(table_id(t)) for t in SPECS if t not in DIMENSION_KEYS]
+    dimensions = [arn_of(table_id(t)) for t in SPECS if t in DIMENSION_KEYS]
     indexes = [
         sub(f"${{{table_id(t)}.Arn}}/index/{spec.index_name}")
         for t, spec in SPECS.items()
         if spec.index_name and spec.pk != "report_date"  # the others' indexes serve reads
     ]
-    actions = ["dynamodb:BatchWriteItem", "dynamodb:DescribeTable", "dynamodb:Query"]
+    write = ["dynamodb:BatchWriteItem", "dynamodb:DescribeTable"]
     return [
-        statement("KpiTables", actions, tables),
+        statement("KpiTables", [*write, "dynamodb:Query"], kpis),
         statement("KpiDateIndex", ["dynamodb:Query"], indexes),
+        statement("DimensionTables", write, dimensions),
     ]
 
 

@@ -152,7 +152,7 @@ class Steps:
                 rows += quality.quality_rows(dataset.name, counts)
                 self.on_step(f"validate:{dataset.name}")
                 if dataset.is_dimension:  # upserted into curated/<dataset>/
-                    self.engine.curate_dimension(dataset.name)
+                    self.engine.curate_dimension(dataset.name, batch.batch_id)
                 else:  # only the dates the batch touched are recomputed (SPEC §4)
                     dates = self.engine.curate_streams(ctx)
                 self.on_step(f"curate:{dataset.name}")
@@ -178,7 +178,7 @@ class Steps:
         if not _due(batch, COMPUTED):
             return
         started = time.monotonic()
-        self.load_dates([date.fromisoformat(d) for d in batch.dates])
+        self.load_dates([date.fromisoformat(d) for d in batch.dates], changes_of=batch.batch_id)
         self._advance(batch, COMMITTED, started)
         self.on_step("commit")
 
@@ -190,8 +190,7 @@ class Steps:
         archive.archive_batch(self.lake, batch)
         self.on_step("archive")
         self._advance(batch, ARCHIVED, started)
-        if batch.max_bad_ratio < 1:
-            curate.discard_before_images(self.lake, batch)
+        curate.discard_before_images(self.lake, batch)
 
     def reject(self, batch: Batch) -> None:
         """curated → rejected: curation undone; quarantine, quality and raw files kept."""
@@ -219,11 +218,14 @@ class Steps:
             self.engine.write_kpis(sorted(dates))
         self.on_step("kpis")
 
-    def load_dates(self, dates: Sequence[date]) -> None:
-        """Per-date replacement in the store of every KPI table of ``dates``."""
+    def load_dates(self, dates: Sequence[date], changes_of: str | None = None) -> None:
+        """Per-date replacement in the store of every KPI table of ``dates`` (and of their
+        periods); with ``changes_of``, that batch's changed dimension rows upserted too."""
         store = create_store(self.settings)
         try:
             load.load_dates(self.lake, store, dates, on_date=lambda d: self.on_step(f"load:{d}"))
+            if changes_of is not None:
+                load.load_changes(self.lake, store, changes_of)
         finally:
             store.close()
 

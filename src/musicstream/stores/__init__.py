@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from musicstream.datasets import KPI_COLUMNS
+from musicstream.datasets import DIMENSION_COLUMNS, DIMENSION_KEYS, KPI_COLUMNS, KPI_KEYS, PERIODS
 from musicstream.errors import UserError
 from musicstream.plugins import load_class
 
@@ -16,10 +16,31 @@ if TYPE_CHECKING:
 
     from musicstream.settings import Settings, StoreName
 
+# Every table the store serves (KPI tables, then the songs and users dimensions): its
+# columns ('str', 'int', 'float', 'bool') and its key, in the order rows come back.
+STORE_COLUMNS: dict[str, dict[str, str]] = {**KPI_COLUMNS, **DIMENSION_COLUMNS}
+STORE_KEYS: dict[str, tuple[str, ...]] = {
+    **KPI_KEYS,
+    **{name: (key,) for name, key in DIMENSION_KEYS.items()},
+}
+# The KpiQuery filters: (field, column it selects on, its CLI option).
+FILTERS = (
+    ("genre", "genre", "--genre"),
+    ("track", "track_id", "--track"),
+    ("user", "user_id", "--user"),
+    ("period", "period", "--period"),
+)
+_RANGES = (
+    "a date range is served for one genre (genre_daily --genre G), one track "
+    "(track_daily --track ID), one user (user_daily --user ID) or one period kind "
+    "(active_listeners --period P)"
+)
+
 
 @dataclass(frozen=True)
 class KpiQuery:
-    """One of the SPEC §5 access patterns: a date, or a date range for a genre or a track."""
+    """One of the SPEC §5 access patterns: a date, or a date range for one genre, track, user
+    or period kind (active_listeners: the dates bound period_start); or one song or user."""
 
     table: str
     date: dt.date | None = None
@@ -27,31 +48,87 @@ class KpiQuery:
     date_to: dt.date | None = None
     genre: str | None = None
     track: str | None = None
+    user: str | None = None
+    period: str | None = None
+
+    @property
+    def ranged(self) -> bool:
+        return self.date_from is not None or self.date_to is not None
+
+    def filters(self) -> dict[str, str]:
+        """The given filters, as column → value."""
+        return {col: v for f, col, _ in FILTERS if (v := getattr(self, f)) is not None}
 
     def check(self) -> None:
         """Reject combinations no key serves, with a message that says what would."""
+        if self.table in DIMENSION_COLUMNS:
+            self._check_dimension()
+            return
         if self.table not in KPI_COLUMNS:
-            raise UserError(f"unknown KPI table {self.table!r}; one of {', '.join(KPI_COLUMNS)}")
-        ranged = self.date_from is not None or self.date_to is not None
-        if self.date is None and not ranged:
-            raise UserError("give --date, or --from/--to with --genre or --track")
-        if self.date is not None and ranged:
+            tables = ", ".join(STORE_COLUMNS)
+            raise UserError(f"unknown KPI table {self.table!r}; one of {tables}")
+        for field, column, option in FILTERS:
+            if getattr(self, field) is not None and column not in KPI_COLUMNS[self.table]:
+                raise UserError(f"{self.table} has no {column} to select: drop {option}")
+        self._check_dates()
+        self._check_key()
+
+    def _check_dimension(self) -> None:
+        """Patterns 11 and 12: one song by --track, one user by --user, nothing else."""
+        option = {"songs": "--track", "users": "--user"}[self.table]
+        field = option.removeprefix("--")
+        others = [o for f, _, o in FILTERS if f != field and getattr(self, f) is not None]
+        if self.date is not None or self.ranged or others:
+            given = others + ["--date"] * (self.date is not None) + ["--from/--to"] * self.ranged
+            raise UserError(f"{self.table} is read by {option} ID alone: drop {', '.join(given)}")
+        if getattr(self, field) is None:
+            raise UserError(f"{self.table} is read by key: add {option} ID")
+
+    def _check_dates(self) -> None:
+        if self.date is None and not self.ranged:
+            raise UserError("give --date, or --from/--to with --genre, --track, --user or --period")
+        if self.date is not None and self.ranged:
             raise UserError("give either --date or --from/--to, not both")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise UserError(f"--from {self.date_from} is after --to {self.date_to}")
-        if ranged and not (
+
+    def _check_key(self) -> None:
+        """The key each table is read by (patterns 5, 8, 10), then which tables take ranges."""
+        if self.table == "active_listeners":
+            if self.period is None:
+                raise UserError(
+                    f"active_listeners is read per period kind: add --period ({'/'.join(PERIODS)})"
+                )
+            if self.period not in PERIODS:
+                raise UserError(f"unknown period {self.period!r}; one of {', '.join(PERIODS)}")
+        if self.table == "track_daily" and self.date is not None and not self.track:
+            raise UserError("track_daily is read per track: add --track ID")
+        if self.table == "user_daily" and not self.user:
+            raise UserError("user_daily is read per user: add --user ID")
+        if self.ranged and not (
             (self.table == "genre_daily" and self.genre)
             or (self.table == "track_daily" and self.track)
+            or self.table in ("user_daily", "active_listeners")
         ):
-            raise UserError(
-                "a date range is served for one genre (genre_daily --genre G) "
-                "or one track (track_daily --track ID)"
-            )
-        if self.date is not None and self.table == "track_daily" and not self.track:
-            raise UserError("track_daily is read per track: add --track ID")
+            raise UserError(_RANGES)
 
 
 Row = dict[str, Any]
+
+
+def column_values(data: pa.Table, name: str) -> list[Any]:
+    """A column as the store keeps it: Python values, dates and timestamps as ISO text."""
+    values = data.column(name).to_pylist()
+    if str(data.schema.field(name).type).startswith(("date", "timestamp")):
+        return [None if v is None else v.isoformat() for v in values]
+    return values
+
+
+def rows_of(data: pa.Table) -> list[Row]:
+    """``data`` as row dicts, values as :func:`column_values` gives them."""
+    names = data.column_names
+    columns = [column_values(data, name) for name in names]
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 class Store(Protocol):
@@ -63,6 +140,16 @@ class Store(Protocol):
 
     def replace_date(self, report_date: dt.date, tables: Mapping[str, pa.Table]) -> None:
         """Make the store's rows of ``report_date`` exactly ``tables`` (per-date replace)."""
+        ...
+
+    def replace_period(self, table: str, period: str, start: dt.date, rows: pa.Table) -> None:
+        """Make the store's rows of one period of a period table (``active_listeners``)
+        exactly ``rows`` (the lake file's columns, without period and period_start)."""
+        ...
+
+    def upsert_dimension(self, dimension: str, rows: pa.Table) -> None:
+        """Write ``rows`` (the store columns of ``DIMENSION_COLUMNS[dimension]``) into the
+        store's ``songs`` or ``users`` table, replacing each key's item whole."""
         ...
 
     def query(self, q: KpiQuery) -> list[Row]:

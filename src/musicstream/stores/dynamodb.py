@@ -1,7 +1,9 @@
-"""DynamoDB serving store: one table per KPI table, keyed and indexed as SPEC §5 lays out.
+"""DynamoDB serving store: one table per KPI table and per served dimension (songs, users),
+keyed and indexed as SPEC §5 lays out.
 
 Writes go through :mod:`musicstream.stores.dynamodb_batch` (BatchWriteItem, 25 items,
-backoff with jitter, unsent keys reported); reads are Query on a key or an index, never Scan.
+backoff with jitter, unsent keys reported); reads are Query on a key or an index, or GetItem
+of one song or user, never Scan.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from musicstream.datasets import KPI_COLUMNS, KPI_KEYS
+from musicstream.datasets import DIMENSION_COLUMNS, KPI_COLUMNS, PERIOD_TABLES
 from musicstream.errors import UserError
-from musicstream.stores import KpiQuery, Row
+from musicstream.stores import STORE_COLUMNS, STORE_KEYS, KpiQuery, Row, rows_of
 from musicstream.stores.dynamodb_batch import Backoff, BatchWriter, WriteRequest
 
 if TYPE_CHECKING:
@@ -35,16 +37,21 @@ WRITERS = 8  # parallel BatchWriteItem senders: against moto 1 → 8 took ~670 �
 
 @dataclass(frozen=True)
 class TableSpec:
-    """Partition key, sort key, and the optional GSI (partition, sort) with its projection."""
+    """Partition key, sort key (none for songs, users), and the optional GSI (partition,
+    sort) with its projection."""
 
     pk: str
-    sk: str
+    sk: str | None
     index: tuple[str, str] | None = None
     index_projection: str = "ALL"
 
     @property
     def index_name(self) -> str | None:
         return f"{self.index[0]}-{self.index[1]}" if self.index else None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.pk, self.sk) if self.sk else (self.pk,)
 
 
 SPECS: dict[str, TableSpec] = {
@@ -55,9 +62,14 @@ SPECS: dict[str, TableSpec] = {
     "track_daily": TableSpec("track_id", "report_date", ("report_date", "track_id"), "KEYS_ONLY"),
     "country_daily": TableSpec("report_date", "country"),
     "top_artists_daily": TableSpec("report_date", "rank"),
+    # as track_daily: per user, the report_date index finds a date's keys
+    "user_daily": TableSpec("user_id", "report_date", ("report_date", "user_id"), "KEYS_ONLY"),
+    "hourly_activity": TableSpec("report_date", "hour"),
+    "active_listeners": TableSpec("period", "period_start"),
+    "songs": TableSpec("track_id", None),
+    "users": TableSpec("user_id", None),
 }
-_ATTR_TYPES = {"genre_rank": "S", "rank": "N"}  # every other key attribute is a string
-_FILTERS = {"genre": "genre", "track": "track_id"}  # KpiQuery field -> column
+_ATTR_TYPES = {"rank": "N", "hour": "N"}  # every other key attribute is a string
 
 _ser, _de = TypeSerializer(), TypeDeserializer()
 
@@ -78,20 +90,24 @@ def to_number(value: int | float) -> int | Decimal:
 
 
 def to_item(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
-    """A KPI row as a DynamoDB item (low-level format); null columns are left out."""
-    item = {k: to_number(v) if isinstance(v, int | float) else v for k, v in row.items()}
+    """A row as a DynamoDB item (low-level format; a bool as BOOL); null columns are left
+    out, so a put replaces the whole item and a null clears the attribute."""
+    item = {
+        k: to_number(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+        for k, v in row.items()
+    }
     if table == "top_songs_daily":
         item["genre_rank"] = f"{row['genre']}#{row['rank']:0{RANK_WIDTH}d}"
     return {k: _ser.serialize(v) for k, v in item.items() if v is not None}
 
 
 def to_row(table: str, item: Mapping[str, Any]) -> Row:
-    """A DynamoDB item back as a KPI row: every column, typed as in KPI_COLUMNS."""
+    """A DynamoDB item back as a row: every column, typed as in STORE_COLUMNS."""
     plain = {k: _de.deserialize(v) for k, v in item.items()}
-    casts = {"int": int, "float": float, "str": str}
+    casts = {"int": int, "float": float, "str": str, "bool": bool}
     return {
         c: None if plain.get(c) is None else casts[t](plain[c])
-        for c, t in KPI_COLUMNS[table].items()
+        for c, t in STORE_COLUMNS[table].items()
     }
 
 
@@ -153,57 +169,84 @@ class DynamoDBStore:
         Not atomic (DynamoDB transactions stop at 100 items): a reader may briefly see a
         mix of old and new rows; a failed load raises, and the retried load redoes the date.
         """
-        day = report_date.isoformat()
-        requests: list[WriteRequest] = []
-        for table, data in tables.items():
-            items = [to_item(table, {"report_date": day, **r}) for r in data.to_pylist()]
-            new_keys = {self._key_tuple(table, i) for i in items}
-            requests += [(self.name(table), {"PutRequest": {"Item": i}}) for i in items]
-            requests += [
-                (self.name(table), {"DeleteRequest": {"Key": key}})
-                for key in self._date_keys(table, day)
-                if self._key_tuple(table, key) not in new_keys
-            ]
+        part = {"report_date": report_date.isoformat()}
+        requests = [r for t, data in tables.items() for r in self._replacement(t, part, data)]
+        self._write(requests)
+
+    def replace_period(self, table: str, period: str, start: date, rows: pa.Table) -> None:
+        """As :meth:`replace_date`, for one (period, period_start) of a period table."""
+        if table not in PERIOD_TABLES:
+            raise ValueError(f"{table} is not a period table")
+        part = {"period": period, "period_start": start.isoformat()}
+        self._write(self._replacement(table, part, rows))
+
+    def upsert_dimension(self, dimension: str, rows: pa.Table) -> None:
+        """Put each row whole (a later row of a key wins, as in SQLite's insert or replace)."""
+        columns = list(DIMENSION_COLUMNS[dimension])
+        items = [to_item(dimension, r) for r in rows_of(rows.select(columns))]
+        by_key = {self._key_tuple(dimension, i): i for i in items}  # one request per key
+        self._write([(self.name(dimension), {"PutRequest": {"Item": i}}) for i in by_key.values()])
+
+    def _replacement(self, table: str, part: dict[str, str], data: pa.Table) -> list[WriteRequest]:
+        """Puts of ``data`` under the partition ``part`` (column → value), and deletes of the
+        partition's items whose keys are not among them."""
+        items = [to_item(table, {**r, **part}) for r in rows_of(data)]
+        new_keys = {self._key_tuple(table, i) for i in items}
+        stale = [k for k in self._keys_of(table, part) if self._key_tuple(table, k) not in new_keys]
+        return [(self.name(table), {"PutRequest": {"Item": i}}) for i in items] + [
+            (self.name(table), {"DeleteRequest": {"Key": k}}) for k in stale
+        ]
+
+    def _write(self, requests: list[WriteRequest]) -> None:
         BatchWriter(self.client, self.writers, self.backoff, self._key_of).write(requests)
 
-    def _date_keys(self, table: str, day: str) -> list[dict[str, Any]]:
-        """Primary keys of the table's items of ``day``, by the table key or (track_daily) the
-        report_date GSI. A GSI is eventually consistent: an item written a moment ago may be
-        missing, which only matters if a date is reloaded within about a second.
+    def _keys_of(self, table: str, part: dict[str, str]) -> list[dict[str, Any]]:
+        """Primary keys of the table's items of one partition, by the table key or (track_daily,
+        user_daily) the report_date GSI. A GSI is eventually consistent: an item written a
+        moment ago may be missing, which only matters if a date is reloaded within about a
+        second.
         """
         spec = SPECS[table]
         args: dict[str, Any] = {"ConsistentRead": True}
-        if spec.pk != "report_date":  # track_daily: the report_date index
+        if spec.pk not in part:  # the report_date index
             args = {"IndexName": spec.index_name}
+        names = {f"#k{n}": k for n, k in enumerate(spec.keys)}
         items = self._query(
             TableName=self.name(table),
-            KeyConditionExpression="#d = :d",
-            ExpressionAttributeNames={"#d": "report_date", "#p": spec.pk, "#s": spec.sk},
-            ExpressionAttributeValues={":d": {"S": day}},
-            ProjectionExpression="#p, #s",
+            ProjectionExpression=", ".join(names),
             **args,
+            **_expressions(table, {c: ("=", v) for c, v in part.items()}, {}, names),
         )
-        return [{spec.pk: i[spec.pk], spec.sk: i[spec.sk]} for i in items]
+        return [{k: i[k] for k in spec.keys} for i in items]
 
-    def _key_tuple(self, table: str, item: Mapping[str, Any]) -> tuple[Any, Any]:
-        spec = SPECS[table]
-        return (_de.deserialize(item[spec.pk]), _de.deserialize(item[spec.sk]))
+    def _key_tuple(self, table: str, item: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(_de.deserialize(item[k]) for k in SPECS[table].keys)
 
     def _key_of(self, table_name: str, request: Mapping[str, Any]) -> dict[str, Any]:
         """The plain primary key of a write request, for error messages."""
         spec = SPECS[table_name.removeprefix(self.prefix)]
         found = request.get("PutRequest", {}).get("Item") or request["DeleteRequest"]["Key"]
-        return {k: _de.deserialize(found[k]) for k in (spec.pk, spec.sk)}
+        return {k: _de.deserialize(found[k]) for k in spec.keys}
 
     # -- read ----------------------------------------------------------------------------
 
     def query(self, q: KpiQuery) -> list[Row]:
-        """One SPEC §5 access pattern as a single (paginated) Query."""
+        """One SPEC §5 access pattern as a single (paginated) Query, or a GetItem."""
         q.check()
-        args = _query_args(q)
-        items = self._query(TableName=self.name(q.table), **args)
+        try:
+            if q.table in DIMENSION_COLUMNS:
+                key = {c: _ser.serialize(v) for c, v in q.filters().items()}
+                found = self.client.get_item(TableName=self.name(q.table), Key=key).get("Item")
+                return [] if found is None else [to_row(q.table, found)]
+            items = self._query(TableName=self.name(q.table), **_query_args(q))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            raise UserError(
+                f"no DynamoDB table {self.name(q.table)}: run `musicstream run`"
+            ) from None
         rows = [to_row(q.table, i) for i in items]
-        keys = KPI_KEYS[q.table]
+        keys = STORE_KEYS[q.table]
         return sorted(rows, key=lambda r: tuple((r[k] is None, r[k]) for k in keys))
 
     def _query(self, **args: Any) -> list[dict[str, Any]]:
@@ -213,18 +256,19 @@ class DynamoDBStore:
 
 def _query_args(q: KpiQuery) -> dict[str, Any]:
     """Key condition (and a filter for a non-key column) of one KpiQuery."""
-    spec, filters = SPECS[q.table], {_FILTERS[f]: v for f in _FILTERS if (v := getattr(q, f))}
-    if q.date is None:  # a range: one genre (its GSI) or one track (the table key)
-        via_index = spec.pk == "report_date" and spec.index is not None
+    spec, filters = SPECS[q.table], q.filters()
+    day = "period_start" if q.table in PERIOD_TABLES else "report_date"
+    if q.date is None:  # a range: of one genre (its GSI), track, user or period kind
+        via_index = spec.pk == day and spec.index is not None
         pk, sk = spec.index if via_index and spec.index else (spec.pk, spec.sk)
         low, high = (q.date_from or date.min).isoformat(), (q.date_to or date.max).isoformat()
-        cond = {pk: ("=", filters.pop(pk)), sk: ("between", (low, high))}
+        cond = {pk: ("=", filters.pop(pk)), str(sk): ("between", (low, high))}
         args: dict[str, Any] = {"IndexName": spec.index_name} if via_index else {}
     else:
-        pk_value = filters.pop(spec.pk) if spec.pk != "report_date" else q.date.isoformat()
+        pk_value = filters.pop(spec.pk) if spec.pk != day else q.date.isoformat()
         cond, args = {spec.pk: ("=", pk_value)}, {}
-        if spec.sk == "report_date":
-            cond[spec.sk] = ("=", q.date.isoformat())
+        if spec.sk == day:
+            cond[day] = ("=", q.date.isoformat())
         elif spec.sk in filters:
             cond[spec.sk] = ("=", filters.pop(spec.sk))
         elif spec.sk == "genre_rank" and "genre" in filters:
@@ -234,9 +278,13 @@ def _query_args(q: KpiQuery) -> dict[str, Any]:
 
 
 def _expressions(
-    table: str, cond: dict[str, tuple[str, Any]], filters: dict[str, str]
+    table: str,
+    cond: dict[str, tuple[str, Any]],
+    filters: dict[str, str],
+    names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    names: dict[str, str] = {}
+    """Key condition and filter expressions; ``names`` has placeholders already taken."""
+    names = dict(names or {})
     values: dict[str, Any] = {}
 
     def term(col: str, op: str, value: Any) -> str:
@@ -261,14 +309,14 @@ def _expressions(
 
 def _table_definition(name: str, spec: TableSpec) -> dict[str, Any]:
     """CreateTable arguments: on-demand billing, the key schema and GSI of SPEC §5."""
-    attrs = {spec.pk, spec.sk, *(spec.index or ())}
+    attrs = {*spec.keys, *(spec.index or ())}
     definition: dict[str, Any] = {
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [
             {"AttributeName": a, "AttributeType": _ATTR_TYPES.get(a, "S")} for a in sorted(attrs)
         ],
-        "KeySchema": _key_schema(spec.pk, spec.sk),
+        "KeySchema": _key_schema(*spec.keys),
     }
     if spec.index:
         definition["GlobalSecondaryIndexes"] = [
@@ -281,14 +329,15 @@ def _table_definition(name: str, spec: TableSpec) -> dict[str, Any]:
     return definition
 
 
-def _key_schema(pk: str, sk: str) -> list[dict[str, str]]:
-    return [{"AttributeName": pk, "KeyType": "HASH"}, {"AttributeName": sk, "KeyType": "RANGE"}]
+def _key_schema(pk: str, sk: str | None = None) -> list[dict[str, str]]:
+    ranged = [{"AttributeName": sk, "KeyType": "RANGE"}] if sk else []
+    return [{"AttributeName": pk, "KeyType": "HASH"}, *ranged]
 
 
 def _check_schema(name: str, spec: TableSpec, found: Mapping[str, Any]) -> None:
     """An existing table must have our keys and index, or loads would fail obscurely."""
     indexes = {i["IndexName"] for i in found.get("GlobalSecondaryIndexes", [])}
-    if found["KeySchema"] != _key_schema(spec.pk, spec.sk) or (
+    if found["KeySchema"] != _key_schema(*spec.keys) or (
         spec.index_name and spec.index_name not in indexes
     ):
         raise UserError(

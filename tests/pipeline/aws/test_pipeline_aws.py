@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from aws_helpers import dump_store
-from aws_landing import BATCHES
+from aws_helpers import dump_store, recording
+from aws_landing import BATCHES, TRACKS, USERS
 from aws_local import land
 from musicstream import pipeline
 from musicstream.cli import app
@@ -162,3 +162,52 @@ def test_an_object_replaced_after_planning_loses_no_row_on_s3(aws_settings: Make
     )
     assert lake.files("landing") == []
     assert len([p for p in lake.files("archive") if p.endswith("day12/a.csv")]) == 1
+
+
+def _written_keys(calls: Any, table: str, key: str) -> list[str]:
+    """The keys of the items BatchWriteItem put into ``table``, in the order sent."""
+    return [
+        request["PutRequest"]["Item"][key]["S"]
+        for name, params in calls.ops
+        if name == "BatchWriteItem"
+        for request in params["RequestItems"].get(table, [])
+        if "PutRequest" in request
+    ]
+
+
+def test_the_store_gets_only_the_dimension_rows_a_batch_changed(
+    aws_settings: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws = aws_settings()
+    songs, users = f"{aws.store_prefix}songs", f"{aws.store_prefix}users"
+    with recording(monkeypatch) as calls:
+        land(aws, 0)
+        pipeline.run(aws)
+    assert sorted(_written_keys(calls, songs, "track_id")) == TRACKS
+    assert sorted(_written_keys(calls, users, "user_id")) == USERS  # u07 was quarantined
+
+    lake = open_lake(aws.lake, aws.aws_endpoint_url)
+    # the same songs again with one changed (columns in another order: another file), and
+    # no users: only that song is written, and no user
+    lake.write_bytes(
+        "landing/songs/again.csv",
+        b"track_genre,track_id,track_name,artists,duration_ms,popularity,explicit\n"
+        b"rock,t02,Two,Bob,180000,40,False\n"
+        b"rock,t03,Three,Cy,210000,31,false\n",
+    )
+    with recording(monkeypatch) as calls:
+        assert pipeline.run(aws)["status"] == "ok"
+    assert _written_keys(calls, songs, "track_id") == ["t03"]
+    assert _written_keys(calls, users, "user_id") == []
+
+    # a file that changes nothing writes nothing
+    lake.write_bytes("landing/users/same.csv", USERS_SAME.encode())
+    with recording(monkeypatch) as calls:
+        assert pipeline.run(aws)["status"] == "ok"
+    assert _written_keys(calls, songs, "track_id") == []
+    assert _written_keys(calls, users, "user_id") == []
+    profile = dump_store(aws)["users"]
+    assert {u["user_id"]: u["country"] for u in profile}["u03"] is None
+
+
+USERS_SAME = "user_id,user_country,user_name,user_age,created_at\nu02,FR,B,41,2025-02-01 10:00:00\n"
