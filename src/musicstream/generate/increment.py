@@ -3,11 +3,12 @@
 Of ``streams`` rows: 40% are *late* (listen_time on days the reference already covers),
 10% exact *duplicates* of valid reference events (same user, track and UTC instant, written
 in another timestamp format), the rest *new* events on the day after the reference window
-(10% of them by new users, 10% on new tracks). The dimension files are deltas: a few
-existing tracks moved to a genre they never had plus new tracks; a few users moved to
-another country plus new users. Counts: ``reference.tracks // 500`` genre changes and new
-tracks, ``users // 500`` country changes, ``users // 200`` new users (each 1..20, new users
-1..50).
+(about 10% of their sessions by new users, 10% of their tracks new). Late and new streams are
+listening sessions like ``generate``'s (``sessions``), with user activity shaped for the
+reference's streams per user-day. The dimension files are deltas: a few existing tracks moved
+to a genre they never had plus new tracks; a few users moved to another country plus new
+users. Counts: ``reference.tracks // 500`` genre changes and new tracks, ``users // 500``
+country changes, ``users // 200`` new users (each 1..20, new users 1..50).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from musicstream.generate import streams as stream_gen
 from musicstream.generate import users as user_gen
 from musicstream.generate.initial import epoch_ms
 from musicstream.generate.reference import Reference, load_reference
+from musicstream.generate.sessions import Shape, create_base
 from musicstream.generate.sqlkit import connect, copy_lines, scalar
 from musicstream.generate.summary import GenerateSummary
 
@@ -100,7 +102,8 @@ def _write_songs(con: duckdb.DuckDBPyConnection, path: Path, ref: Reference) -> 
     line = song_gen.song_line("(row_number() over (order by ord) - 1)::varchar")
     copy_lines(con, f"select {line} as line from inc_songs order by ord", song_gen.HEADER, path)
     con.execute(f"""create or replace table inc_tracks as
-      select row_number() over (order by track_id) - 1 as k, track_id, dur from ref_songs
+      select row_number() over (order by list_min(genres), track_id) - 1 as k, track_id, dur
+      from ref_songs
       union all select {ref.tracks} + t - {NEW_TRACK_BASE}, track_id, duration::bigint
       from inc_songs where t > 0""")
     moved = scalar(con, "select count(*) from inc_songs where t = 0")
@@ -213,18 +216,16 @@ def _create_events(
 ) -> None:
     """Table ``inc_events``: late rows, new rows, then duplicates of reference events."""
     n_late, nb, n = bounds
-    n_users = scalar(con, "select count(*) from inc_users") - ref.users
-    n_tracks = scalar(con, "select count(*) from inc_tracks") - ref.tracks
+    _create_base(con, ref, n_late, nb)
     con.execute(f"""create or replace table inc_events as
-      with b as ({_late_new_sql(ref, n_late, nb, (n_users, n_tracks))}),
-      dups as (
+      with dups as (
         select *, row_number() over (order by mix(hash(user_id, track_id, ts_ms), 'dupsample'),
           user_id, track_id, ts_ms) - 1 as k
         from ref_events
       )
       select b.i, u.user_id, t.track_id, b.ts_ms, b.style::bigint as style, b.off::bigint as off,
         {stream_gen.msp_sql("b", "t.dur")} as msp
-      from b join inc_users u on u.k = b.uidx join inc_tracks t on t.k = b.tkey
+      from inc_base b join inc_users u on u.k = b.uidx join inc_tracks t on t.k = b.tkey
       union all
       select {nb} + k, user_id, track_id, ts_ms,
         case when contains(raw_time, 'T') then 0 else 1 + rint(k, 'dupstyle', 2) end,
@@ -232,25 +233,35 @@ def _create_events(
       from dups where k < {n - nb}""")
 
 
-def _late_new_sql(ref: Reference, n_late: int, nb: int, fresh: tuple[int, int]) -> str:
-    """Base events: rows ``0..n_late-1`` on covered days, then new-day rows up to ``nb``.
+def _create_base(con: duckdb.DuckDBPyConnection, ref: Reference, n_late: int, nb: int) -> None:
+    """Table ``inc_base``: listening sessions on covered days (rows ``0..n_late-1``), then on
+    the new day (up to ``nb``), users as active as in the reference.
 
-    A share of the new-day rows point at the new users / tracks (numbered after the old).
+    Some new-day sessions belong to the new users (numbered after the old ones; always the
+    first), some of their tracks are new tracks.
     """
-    users, tracks = ref.users, ref.tracks
     covered = (ref.last_day - ref.first_day).days + 1
-    late = stream_gen.Shape(users, tracks, covered, epoch_ms(ref.first_day))
-    new = stream_gen.Shape(users, tracks, 1, epoch_ms(ref.last_day + dt.timedelta(days=1)))
-    return f"""
-      select * from ({stream_gen.base_sql(stream_gen.range_sql(0, n_late), late)})
+    density = scalar(con, "select count(*) from ref_events") / (ref.users * covered)
+    genres = scalar(con, "select len(getvariable('genres'))")
+    new_day = ref.last_day + dt.timedelta(days=1)
+    late = Shape(ref.users, ref.tracks, covered, epoch_ms(ref.first_day), genres, density)
+    new = Shape(ref.users, ref.tracks, 1, epoch_ms(new_day), genres, density)
+    con.execute("set variable inc_durs = (select list(dur order by k) from inc_tracks)")
+    duration = "getvariable('inc_durs')[tkey + 1]"
+    create_base(con, "inc_late", late, (0, n_late), duration)
+    create_base(con, "inc_new", new, (n_late, nb), duration)
+    fresh_users = scalar(con, "select count(*) from inc_users") - ref.users
+    fresh_tracks = scalar(con, "select count(*) from inc_tracks") - ref.tracks
+    con.execute(f"""create or replace table inc_base as
+      select i, uidx, tkey, ts_ms, style, off, p from inc_late
       union all
       select i,
-        case when rnd(i, 'nu') < {NEW_ENTITY_SHARE}
-          then {users} + rint(i, 'nuk', {fresh[0]}) else uidx end as uidx,
+        case when j = 0 or rnd(j, 'nu') < {NEW_ENTITY_SHARE}
+          then {ref.users} + rint(j, 'nuk', {fresh_users}) else uidx end,
         case when rnd(i, 'nt') < {NEW_ENTITY_SHARE}
-          then {tracks} + rint(i, 'ntk', {fresh[1]}) else tkey end as tkey,
+          then {ref.tracks} + rint(i, 'ntk', {fresh_tracks}) else tkey end,
         ts_ms, style, off, p
-      from ({stream_gen.base_sql(stream_gen.range_sql(n_late, nb), new)})"""
+      from inc_new""")
 
 
 def _fix_collisions(con: duckdb.DuckDBPyConnection, nb: int) -> None:

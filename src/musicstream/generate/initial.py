@@ -1,4 +1,10 @@
-"""``generate``: a full landing zone (songs, users, streams) from nothing but parameters."""
+"""``generate``: a full landing zone (songs, users, streams) from nothing but parameters.
+
+Songs come in genre blocks like the public Spotify Tracks file (``songs``); users sign up
+before, during or after the window, or never say when (``users``); streams are listening
+sessions with an evening peak, weekday/weekend rhythms and Zipf-popular genres and tracks
+(``sessions``), written in row order, with bad rows and files when ``dirty`` (``streams``).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from musicstream.generate import songs as song_gen
 from musicstream.generate import streams as stream_gen
 from musicstream.generate import users as user_gen
 from musicstream.generate import vocab
+from musicstream.generate.sessions import Shape, create_base, fix_collisions
 from musicstream.generate.sqlkit import connect
 from musicstream.generate.summary import GenerateSummary
 
@@ -67,7 +74,7 @@ def generate(
         user = user_gen.write_users(
             con, out / "users" / "users.csv", users, epoch_ms(start), days, dirty
         )
-        shape = stream_gen.Shape(user.clean_rows, song.clean_rows, days, epoch_ms(start))
+        shape = Shape(user.clean_rows, song.clean_rows, days, epoch_ms(start), genres)
         stream = _write_streams(con, out / "streams", plan, shape, dirty, ms_played)
     finally:
         con.close()
@@ -114,19 +121,21 @@ def _write_streams(
     con: duckdb.DuckDBPyConnection,
     folder: Path,
     plan: list[tuple[str, tuple[int, int], str]],
-    shape: stream_gen.Shape,
+    shape: Shape,
     dirty: float,
     ms_played: bool,
 ) -> _Streams:
-    """Stream files of pure per-row events (``plan`` from ``_plan``), bad rows if dirty."""
+    """Stream files of the session events (``plan`` from ``_plan``), bad rows if dirty."""
     n = plan[-1][1][1]
-    fixes = stream_gen.find_collisions(con, n, shape)
+    extra = max(10, min(1000, n // 100)) if dirty > 0 else 0
+    create_base(con, "stream_base", shape, (0, n + extra), "song_duration(tkey)")
+    fix_collisions(con, "stream_base")
 
     def rows_of(source: str) -> str:
-        return stream_gen.events_sql(source, shape, fixes)
+        return stream_gen.events_sql(f"b.i in ({source})")
 
     def events(lo: int, hi: int) -> str:
-        return rows_of(stream_gen.range_sql(lo, hi))
+        return stream_gen.events_sql(f"b.i >= {lo} and b.i < {hi}")
 
     cols = [c for c in stream_gen.COLUMNS if ms_played or c != "ms_played"]
     kinds = stream_gen.kinds_for(ms_played)
@@ -137,7 +146,7 @@ def _write_streams(
     bad = (kinds, dirty)
     paths = [_stream_file(con, folder / f, events(*r), cols, sp, bad) for f, r, sp in plan]
     # a file without listen_time: SPEC rejects it whole (missing_columns)
-    injected["missing_columns"] = extra = max(10, min(1000, n // 100))
+    injected["missing_columns"] = extra
     kept = [c for c in cols if c != "listen_time"]
     paths.append(folder / "bad" / "missing-columns.csv")
     stream_gen.write_file(con, paths[-1], events(n, n + extra), kept, ",".join(kept))

@@ -67,6 +67,7 @@ def set_lists(con: duckdb.DuckDBPyConnection) -> None:
     set_variable(con, "countries", countries)
     set_variable(con, "country_slots", vocab.weighted_slots([w for _, w in vocab.COUNTRY_WEIGHTS]))
     set_variable(con, "hour_slots", vocab.weighted_slots(vocab.HOUR_WEIGHTS))
+    set_variable(con, "weekend_hour_slots", vocab.weighted_slots(vocab.WEEKEND_HOUR_WEIGHTS))
     set_variable(con, "first_names", vocab.FIRST_NAMES)
     set_variable(con, "last_names", vocab.LAST_NAMES)
     set_variable(con, "words", vocab.WORDS)

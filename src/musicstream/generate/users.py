@@ -1,5 +1,8 @@
 """users.csv: lab-style integer ids, skewed ages and countries, signups around the window.
 
+Half the users sign up in the window (or up to 3 days after), most others up to 3 years
+before it, and 3% have no created_at, so every day, week and month has some new listeners.
+
 User ``u`` (0-based) always gets id ``uid(u)``, so streams can reference users by number
 without a lookup. Bad rows are extra users no stream references, so quarantining them never
 turns a good stream into an ``unknown_user``.
@@ -23,6 +26,7 @@ KINDS = (
     "malformed_row",
 )
 SIGNUP_IN_WINDOW = 0.5  # share of users who sign up during (or after) the listening window
+NO_SIGNUP = 0.03  # share of users with an empty created_at (never a new listener)
 
 
 @dataclass(frozen=True)
@@ -48,11 +52,14 @@ def user_fields(u: str, start_ms: int, days: int) -> str:
 
 
 def _created_at(u: str, start_ms: int, days: int) -> str:
-    """created_at: half up to 3 years before the window, half during it or just after."""
+    """created_at: half during the window or up to 3 days after (uniform), the rest up to
+    3 years before; ``NO_SIGNUP`` of the users leave it empty. Activity is independent of it,
+    so new users listen before signing up too (SPEC's ``listen_before_signup`` warning)."""
     ms = f"""case when rnd({u}, 'new') < {SIGNUP_IN_WINDOW}
         then {start_ms} + rint({u}, 'late', {(days + 3) * 86400}) * 1000
         else {start_ms} - (1 + rint({u}, 'early', {1095 * 86400})) * 1000 end"""
-    return f"""case when rnd({u}, 'cf') < 0.3 then strftime(epoch_ms({ms}), '%Y-%m-%d')
+    return f"""case when rnd({u}, 'nosignup') < {NO_SIGNUP} then ''
+        when rnd({u}, 'cf') < 0.3 then strftime(epoch_ms({ms}), '%Y-%m-%d')
         when rnd({u}, 'cf') < 0.4 then strftime(epoch_ms({ms}), '%Y-%m-%dT%H:%M:%SZ')
         else strftime(epoch_ms({ms}), '%Y-%m-%d %H:%M:%S') end"""
 

@@ -1,4 +1,4 @@
-"""Word lists the generator draws from: genres, countries, names, hours of the day.
+"""Word lists and weights the generator draws from: genres, countries, names, hours, weekdays.
 
 Kept as plain data so the SQL stays about arithmetic; every list is embedded into the DuckDB
 session as a variable (see ``sqlkit.set_lists``).
@@ -116,11 +116,21 @@ ARTIST_TAILS: tuple[str, ...] = (
     " Ensemble",
 )
 
-# Relative listening weight per UTC hour 0..23: quiet at night, peak in the evening.
+# Relative weight of a listening session starting in UTC hour 0..23 on a weekday: a night
+# trough, a morning commute bump, a lunch plateau and the evening peak.
 HOUR_WEIGHTS: tuple[float, ...] = (
-    2.0, 1.5, 1.0, 0.7, 0.5, 0.5, 0.8, 1.5, 2.5, 3.0, 3.2, 3.5,
-    4.0, 4.0, 4.0, 4.2, 4.6, 5.2, 6.2, 7.0, 7.5, 7.2, 5.6, 3.6,
+    1.6, 1.0, 0.6, 0.4, 0.3, 0.4, 1.0, 2.6, 3.4, 2.8, 2.6, 2.8,
+    3.4, 3.2, 2.9, 3.0, 3.4, 4.2, 5.4, 6.6, 7.4, 7.0, 5.2, 3.0,
 )  # fmt: skip
+
+# The same on Saturdays and Sundays: a late start, a busy afternoon, a later night.
+WEEKEND_HOUR_WEIGHTS: tuple[float, ...] = (
+    3.0, 2.4, 1.6, 1.0, 0.6, 0.4, 0.4, 0.6, 1.2, 2.2, 3.2, 4.0,
+    4.6, 4.8, 4.8, 4.8, 5.0, 5.4, 6.0, 6.6, 7.0, 7.2, 6.4, 4.6,
+)  # fmt: skip
+
+# Relative number of sessions per day of the week, Monday first: busier Friday to Sunday.
+WEEKDAY_WEIGHTS: tuple[float, ...] = (0.95, 0.95, 0.97, 1.0, 1.08, 1.15, 1.05)
 
 # UTC offsets (minutes) used for listen_time values written with an explicit offset.
 OFFSETS_MIN: tuple[int, ...] = (120, 60, -300, 330, 540, -180, 180, -480, 60, 120)
