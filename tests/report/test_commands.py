@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 
 from musicstream.report.commands import register
 
+from .test_queries import build_listener_tables
+
 
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
@@ -87,6 +89,17 @@ def test_query_parquet_file_with_period(
     assert table.column("listen_count").to_pylist() == [5, 2, 1]
 
 
+def test_query_follows_one_user(app: typer.Typer, runner: CliRunner, tmp_path: Path) -> None:
+    lake = str(build_listener_tables(tmp_path))
+    args = ["query", "user_activity_trend", "--lake", lake, "--user-id", "u2", "--to", "2026-01-06"]
+    result = runner.invoke(app, [*args, "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == [
+        '"u2",2026-01-05,2,1,300000,"pop",2,300000',
+        '"u2",2026-01-06,0,0,0,,2,300000',
+    ]
+
+
 def test_query_table_output(app: typer.Typer, runner: CliRunner, kpi_lake: str) -> None:
     result = runner.invoke(app, ["query", "listener_engagement", "--lake", kpi_lake])
     assert result.exit_code == 0, result.output
@@ -113,11 +126,12 @@ def test_query_athena_sql_lists_batch_ids(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["query", "nope"], "unknown query 'nope'; choose one of: country_plays"),
+        (["query", "nope"], "unknown query 'nope'; choose one of: active_listeners_monthly"),
         (["query", "genre_share", "--from", "2026-13-01"], "2026-13-01"),
         (["query", "genre_share", "--from", "2026-01-12", "--to", "2026-01-05"], "after it ends"),
         (["query", "genre_share", "--format", "xls"], "xls"),
         (["query", "genre_share", "--format", "parquet"], "--format parquet needs --out"),
+        (["query", "user_activity_trend", "--user-id", ""], "the user id is empty"),
         (["report", "--from", "2030-01-01"], "no KPI data"),
     ],
 )
@@ -170,3 +184,4 @@ def test_missing_report_extra_is_a_hint(
     result = runner.invoke(app, ["report", "--lake", kpi_lake, "--out", str(tmp_path / "r.html")])
     assert result.exit_code == 2
     assert result.stderr == "error: plotly is missing: install the 'report' extra\n"
+

@@ -1,13 +1,19 @@
 """The analyst queries on the fixture lake: hand-computed answers, and the same answer as a
-hand-written DuckDB query (DuckDB idioms, report_date read as a DATE) for every query."""
+hand-written DuckDB query (DuckDB idioms, report_date read as a DATE) for every query.
+
+The listener queries (user_daily, hourly_activity, active_listeners) run on a lake of their
+own, built below from one small story of streams whose every number is worked out by hand.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from musicstream.report.queries import Params, run_query
@@ -279,3 +285,236 @@ def test_quality_by_batch_period_selects_batches_by_their_date(
         == BATCH1
     )
     assert rows(run_query(con, kpi_lake, "quality_by_batch", Params(date(2030, 1, 1)))) == []
+
+
+# -- the listener tables ---------------------------------------------------------------------
+#
+# Five listeners, four days: Mon 2026-01-05, Tue 01-06, Mon 01-12 (January) and Mon 02-02
+# (February). created_at: u1 2025-12-01 (never new here), u2 01-05, u3 01-06, u4 none (never
+# new), u5 02-02. Per day, user_daily sums to hourly_activity, and both to the day rows of
+# active_listeners:
+#   01-05  u1 3 plays 600k ms at 08h; u2 2 plays 300k at 21h           -> 5 plays, 900k
+#   01-06  u1 1 play 200k at 08h; u3 1 play 150k at 08h, 2 plays 300k at 22h -> 4, 650k
+#   01-12  u2 4 plays 480k and u4 2 plays 240k at 08h; u3 1 play 60k at 23h -> 7, 780k
+#   02-02  u1 2 plays 400k and u5 2 plays 240k at 21h                   -> 4, 640k
+J5, J6, J12, F2 = date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 12), date(2026, 2, 2)
+JAN, FEB = date(2026, 1, 1), date(2026, 2, 1)
+USER_DAILY = {  # user_id, listen_count, unique_tracks, total_listening_ms, top_genre
+    J5: [("u1", 3, 2, 600_000, "rock"), ("u2", 2, 1, 300_000, "pop")],
+    J6: [("u1", 1, 1, 200_000, "rock"), ("u3", 3, 2, 450_000, "pop")],
+    J12: [
+        ("u2", 4, 2, 480_000, "pop"),
+        ("u3", 1, 1, 60_000, "folk"),
+        ("u4", 2, 1, 240_000, "jazz"),
+    ],
+    F2: [("u1", 2, 2, 400_000, "rock"), ("u5", 2, 2, 240_000, "jazz")],
+}
+HOURLY = {  # hour, listen_count, unique_listeners, total_listening_ms
+    J5: [(8, 3, 1, 600_000), (21, 2, 1, 300_000)],
+    J6: [(8, 2, 2, 350_000), (22, 2, 1, 300_000)],
+    J12: [(8, 6, 2, 720_000), (23, 1, 1, 60_000)],
+    F2: [(21, 4, 2, 640_000)],
+}
+ACTIVE = {  # (period, period_start): period_end, listeners, new, listen_count, ms
+    ("day", J5): (J5, 2, 1, 5, 900_000),  # u1 u2; u2 signed up that day
+    ("day", J6): (J6, 2, 1, 4, 650_000),  # u1 u3; u3 new
+    ("day", J12): (J12, 3, 0, 7, 780_000),  # u2 u3 u4
+    ("day", F2): (F2, 2, 1, 4, 640_000),  # u1 u5; u5 new
+    ("week", J5): (date(2026, 1, 11), 3, 2, 9, 1_550_000),  # u1 u2 u3; u2 u3 new
+    ("week", J12): (date(2026, 1, 18), 3, 0, 7, 780_000),
+    ("week", F2): (date(2026, 2, 8), 2, 1, 4, 640_000),
+    ("month", JAN): (date(2026, 1, 31), 4, 2, 16, 2_330_000),  # u1..u4; u2 u3 new
+    ("month", FEB): (date(2026, 2, 28), 2, 1, 4, 640_000),
+}
+BIG, INT = pa.int64(), pa.int32()
+LISTENER_SCHEMAS: dict[str, pa.Schema] = {
+    "user_daily": pa.schema(
+        [
+            ("user_id", pa.string()),
+            ("listen_count", BIG),
+            ("unique_tracks", BIG),
+            ("total_listening_ms", BIG),
+            ("top_genre", pa.string()),
+        ]
+    ),
+    "hourly_activity": pa.schema(
+        [
+            ("hour", INT),
+            ("listen_count", BIG),
+            ("unique_listeners", BIG),
+            ("total_listening_ms", BIG),
+        ]
+    ),
+    "active_listeners": pa.schema(
+        [
+            ("period_end", pa.date32()),
+            ("listeners", BIG),
+            ("new_listeners", BIG),
+            ("listen_count", BIG),
+            ("total_listening_ms", BIG),
+        ]
+    ),
+}
+
+
+def _write(path: Path, table: str, rows: list[tuple[Any, ...]]) -> None:
+    """One data.parquet of ``table`` with exactly the contract's column types."""
+    path.mkdir(parents=True, exist_ok=True)
+    schema = LISTENER_SCHEMAS[table]
+    columns = {name: [r[i] for r in rows] for i, name in enumerate(schema.names)}
+    pq.write_table(pa.table(columns, schema=schema), path / "data.parquet")
+
+
+def build_listener_tables(root: Path) -> Path:
+    """Write the three listener tables under the lake ``root`` (SPEC §4 layout)."""
+    kpis = root / "kpis"
+    for day, rows in USER_DAILY.items():
+        _write(kpis / "user_daily" / f"report_date={day}", "user_daily", rows)
+    for day, rows in HOURLY.items():
+        _write(kpis / "hourly_activity" / f"report_date={day}", "hourly_activity", rows)
+    for (period, start), row in ACTIVE.items():
+        folder = kpis / "active_listeners" / f"period={period}" / f"period_start={start}"
+        _write(folder, "active_listeners", [row])
+    return root
+
+
+@pytest.fixture(scope="module")
+def listener_lake(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(build_listener_tables(tmp_path_factory.mktemp("listeners")))
+
+
+def test_user_activity_trend_fills_silent_days_with_zeros(
+    con: duckdb.DuckDBPyConnection, listener_lake: str
+) -> None:
+    got = rows(run_query(con, listener_lake, "user_activity_trend", Params(user_id="u2")))
+    assert got == [
+        ("u2", J5, 2, 1, 300_000, "pop", 2, 300_000),
+        ("u2", J6, 0, 0, 0, None, 2, 300_000),  # a day with data, u2 silent
+        ("u2", J12, 4, 2, 480_000, "pop", 6, 780_000),
+        ("u2", F2, 0, 0, 0, None, 6, 780_000),
+    ]
+
+
+def test_user_activity_trend_in_a_period(
+    con: duckdb.DuckDBPyConnection, listener_lake: str
+) -> None:
+    got = rows(run_query(con, listener_lake, "user_activity_trend", Params(J6, J12, user_id="u2")))
+    assert got == [("u2", J6, 0, 0, 0, None, 0, 0), ("u2", J12, 4, 2, 480_000, "pop", 4, 480_000)]
+    nobody = Params(user_id="u9")
+    assert rows(run_query(con, listener_lake, "user_activity_trend", nobody)) == []
+
+
+def test_user_activity_trend_without_a_user_lists_every_listener(
+    con: duckdb.DuckDBPyConnection, listener_lake: str
+) -> None:
+    got = rows(run_query(con, listener_lake, "user_activity_trend"))
+    assert len(got) == 5 * 4  # every listener on every day with data
+    assert [r[0] for r in got[::4]] == ["u1", "u2", "u3", "u4", "u5"]
+    assert got[:4] == [
+        ("u1", J5, 3, 2, 600_000, "rock", 3, 600_000),
+        ("u1", J6, 1, 1, 200_000, "rock", 4, 800_000),
+        ("u1", J12, 0, 0, 0, None, 4, 800_000),
+        ("u1", F2, 2, 2, 400_000, "rock", 6, 1_200_000),
+    ]
+
+
+def test_active_listeners_weekly(con: duckdb.DuckDBPyConnection, listener_lake: str) -> None:
+    got = rows(run_query(con, listener_lake, "active_listeners_weekly"))
+    assert same(
+        got,
+        [  # week_start, week_end, listeners, new, returning, new_share, plays, ms
+            (J5, date(2026, 1, 11), 3, 2, 1, 2 / 3, 9, 1_550_000),
+            (J12, date(2026, 1, 18), 3, 0, 3, 0.0, 7, 780_000),
+            (F2, date(2026, 2, 8), 2, 1, 1, 0.5, 4, 640_000),
+        ],
+    )
+
+
+def test_active_listeners_weekly_lists_the_weeks_overlapping_the_period(
+    con: duckdb.DuckDBPyConnection, listener_lake: str
+) -> None:
+    weeks = run_query(con, listener_lake, "active_listeners_weekly", Params(J6, date(2026, 1, 31)))
+    assert weeks.column("week_start").to_pylist() == [J5, J12]  # J5's week holds 01-06
+    before = Params(date(2025, 12, 1), date(2026, 1, 4))
+    assert run_query(con, listener_lake, "active_listeners_weekly", before).num_rows == 0
+
+
+def test_active_listeners_monthly(con: duckdb.DuckDBPyConnection, listener_lake: str) -> None:
+    got = rows(run_query(con, listener_lake, "active_listeners_monthly"))
+    assert same(
+        got,
+        [
+            (JAN, date(2026, 1, 31), 4, 2, 2, 0.5, 16, 2_330_000),
+            (FEB, date(2026, 2, 28), 2, 1, 1, 0.5, 4, 640_000),
+        ],
+    )
+    mid_january = Params(date(2026, 1, 15), date(2026, 1, 20))
+    got = run_query(con, listener_lake, "active_listeners_monthly", mid_january)
+    assert got.column("month_start").to_pylist() == [JAN]
+
+
+def test_dau_mau_stickiness(con: duckdb.DuckDBPyConnection, listener_lake: str) -> None:
+    got = rows(run_query(con, listener_lake, "dau_mau_stickiness"))
+    average = (2 / 4 + 2 / 4 + 3 / 4 + 2 / 2) / 4
+    assert same(
+        got,
+        [
+            (J5, 2, 4, 0.5, average),
+            (J6, 2, 4, 0.5, average),
+            (J12, 3, 4, 0.75, average),
+            (F2, 2, 2, 1.0, average),  # February's MAU: u1 and u5
+        ],
+    )
+    assert average == 0.6875
+
+
+def test_dau_mau_stickiness_uses_the_whole_month_of_a_day_in_the_period(
+    con: duckdb.DuckDBPyConnection, listener_lake: str
+) -> None:
+    got = rows(run_query(con, listener_lake, "dau_mau_stickiness", Params(J6, J12)))
+    assert same(got, [(J6, 2, 4, 0.5, 0.625), (J12, 3, 4, 0.75, 0.625)])
+
+
+def test_hourly_heatmap(con: duckdb.DuckDBPyConnection, listener_lake: str) -> None:
+    got = rows(run_query(con, listener_lake, "hourly_heatmap"))
+    assert same(
+        got,
+        [  # weekday, name, hour, plays, ms, days of that weekday with data, plays per such day
+            (1, "mon", 8, 3 + 6, 1_320_000, 3, 3.0),  # Mondays: 01-05, 01-12, 02-02
+            (1, "mon", 21, 2 + 4, 940_000, 3, 2.0),
+            (1, "mon", 23, 1, 60_000, 3, 1 / 3),
+            (2, "tue", 8, 2, 350_000, 1, 2.0),
+            (2, "tue", 22, 2, 300_000, 1, 2.0),
+        ],
+    )
+    expected = con.execute(
+        f"""select isodow(report_date::date) as wd, hour, sum(listen_count)::bigint,
+                   sum(total_listening_ms)::bigint
+            from read_parquet('{listener_lake}/kpis/hourly_activity/*/*.parquet')
+            group by all order by wd, hour"""
+    ).fetchall()
+    assert [(r[0], r[2], r[3], r[4]) for r in got] == expected
+
+
+def test_hourly_heatmap_in_a_period(con: duckdb.DuckDBPyConnection, listener_lake: str) -> None:
+    got = rows(run_query(con, listener_lake, "hourly_heatmap", Params(J12, J12)))
+    assert same(got, [(1, "mon", 8, 6, 720_000, 1, 6.0), (1, "mon", 23, 1, 60_000, 1, 1.0)])
+
+
+def test_top_listeners(con: duckdb.DuckDBPyConnection, listener_lake: str) -> None:
+    got = rows(run_query(con, listener_lake, "top_listeners"))
+    assert same(
+        got,
+        [  # rank, user, plays, ms, active days, share of the period's 20 plays
+            (1, "u1", 6, 1_200_000, 3, 6 / 20),
+            (2, "u2", 6, 780_000, 2, 6 / 20),  # ties on plays: more listening time first
+            (3, "u3", 4, 510_000, 2, 4 / 20),
+            (4, "u4", 2, 240_000, 1, 2 / 20),  # ties on plays and time: user id
+            (5, "u5", 2, 240_000, 1, 2 / 20),
+        ],
+    )
+
+
+def test_top_listeners_in_a_period(con: duckdb.DuckDBPyConnection, listener_lake: str) -> None:
+    got = rows(run_query(con, listener_lake, "top_listeners", Params(J5, J6, top_n=2)))
+    assert same(got, [(1, "u1", 4, 800_000, 2, 4 / 9), (2, "u3", 3, 450_000, 1, 3 / 9)])

@@ -2,9 +2,12 @@
 
 Athena reads the lake's Parquet in place. Partition projection computes the partition
 locations from table properties, so no Glue crawler, ``MSCK REPAIR`` or ``ADD PARTITION`` is
-ever needed after a run: ``report_date`` is projected as a date range from a start day to
-``NOW``; ``batch_id`` (random suffix, unknowable in advance) is ``injected``, which makes
-Athena demand ``batch_id = …`` / ``batch_id in (…)`` in every query on that table.
+ever needed after a run: ``report_date`` (and ``period_start``) is projected as a date range
+from a start day to ``NOW``; ``period`` as the ``enum`` of its values (day, week, month);
+``batch_id`` (random suffix, unknowable in advance) is ``injected``, which makes Athena demand
+``batch_id = …`` / ``batch_id in (…)`` in every query on that table. A table with several
+keys (``active_listeners``: ``period=…/period_start=…``) projects each one, and its
+``storage.location.template`` names them all, outermost first.
 
 The statements are Athena DDL, i.e. Hive syntax: identifiers in backticks, ``string``/``int``
 types, ``TBLPROPERTIES``. Partition keys are ``string``, as in the AWS examples; the projection
@@ -17,7 +20,7 @@ import re
 from datetime import date
 
 from musicstream.report.lakeio import ReportError, lake_url
-from musicstream.report.tables import CURATED_TABLES, KPI_TABLES, TableSpec
+from musicstream.report.tables import CURATED_TABLES, KPI_TABLES, PartitionKey, TableSpec
 
 DEFAULT_DATABASE = "musicstream"
 DEFAULT_PROJECTION_START = date(2020, 1, 1)
@@ -42,12 +45,14 @@ def table_ddl(spec: TableSpec, url: str, database: str, projection_start: date) 
     """One ``CREATE EXTERNAL TABLE`` for the table stored under ``url``."""
     location = f"{url}/{spec.prefix}/"
     columns = ",\n".join(f"  `{name}` {kind}" for name, kind in spec.columns)
-    lines = [f"create external table if not exists {database}.{spec.name} (\n{columns}\n)"]
-    if spec.projection == "injected":
-        key = spec.partition
-        lines.insert(0, f"-- {key} is injected: queries must list it (where {key} in (...))")
+    injected = [k.name for k in spec.partition if k.projection == "injected"]
+    lines = [
+        f"-- {key} is injected: queries must list it (where {key} in (...))" for key in injected
+    ]
+    lines.append(f"create external table if not exists {database}.{spec.name} (\n{columns}\n)")
     if spec.partition:
-        lines.append(f"partitioned by (`{spec.partition}` string)")
+        keys = ", ".join(f"`{name}` string" for name in spec.partition_names)
+        lines.append(f"partitioned by ({keys})")
     lines += ["stored as parquet", f"location '{location}'"]
     properties = _projection(spec, location, projection_start)
     if properties:
@@ -58,18 +63,29 @@ def table_ddl(spec: TableSpec, url: str, database: str, projection_start: date) 
 
 def _projection(spec: TableSpec, location: str, start: date) -> dict[str, str]:
     """Partition-projection table properties for a partitioned table (empty otherwise)."""
-    key = spec.partition
-    if key is None:
+    if not spec.partition:
         return {}
-    props = {"projection.enabled": "true", f"projection.{key}.type": str(spec.projection)}
-    if spec.projection == "date":
+    props = {"projection.enabled": "true"}
+    for key in spec.partition:
+        props |= _key_projection(key, start)
+    folders = "".join(f"{name}=${{{name}}}/" for name in spec.partition_names)
+    props["storage.location.template"] = location + folders
+    return props
+
+
+def _key_projection(key: PartitionKey, start: date) -> dict[str, str]:
+    """The ``projection.<key>.*`` properties of one partition key."""
+    prefix = f"projection.{key.name}"
+    props = {f"{prefix}.type": key.projection}
+    if key.projection == "date":
         props |= {
-            f"projection.{key}.format": "yyyy-MM-dd",
-            f"projection.{key}.range": f"{start.isoformat()},NOW",
-            f"projection.{key}.interval": "1",
-            f"projection.{key}.interval.unit": "DAYS",
+            f"{prefix}.format": "yyyy-MM-dd",
+            f"{prefix}.range": f"{start.isoformat()},NOW",
+            f"{prefix}.interval": "1",
+            f"{prefix}.interval.unit": "DAYS",
         }
-    props["storage.location.template"] = f"{location}{key}=${{{key}}}/"
+    elif key.projection == "enum":
+        props[f"{prefix}.values"] = ",".join(key.values)
     return props
 
 

@@ -98,6 +98,10 @@ def query(
     date_from: From = None,
     date_to: To = None,
     top_n: Annotated[int, typer.Option(min=1, help="Rows kept by rankings.")] = 10,
+    user_id: Annotated[
+        str | None,
+        typer.Option(help="The listener user_activity_trend follows [default: every one]."),
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
     out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
     athena: Annotated[
@@ -113,7 +117,7 @@ def query(
         if name is None:
             typer.echo(queries.library_listing())
             return
-        params = queries.Params(_day(date_from), _day(date_to), top_n)
+        params = queries.Params(_day(date_from), _day(date_to), top_n, user_id=user_id)
         tables = queries.tables_read(name)
         with duckdb.connect() as con, lakeio.readable(_lake(lake), tables) as root:
             if athena:
@@ -145,7 +149,8 @@ def report(
 def _check_outputs(out: Path, png: Path | None) -> None:
     """Refuse a wrong kind of output path before anything is read or written.
 
-    ``--png`` is a folder: the report has six charts, so a single file path cannot take them.
+    ``--png`` is a folder: the report has several charts, one PNG each, so a single file
+    path cannot take them.
     """
     from musicstream.report.lakeio import ReportError
 

@@ -89,15 +89,15 @@ def has_files(con: duckdb.DuckDBPyConnection, lake: str, spec: TableSpec) -> boo
 
 
 def source_sql(lake: str, spec: TableSpec) -> str:
-    """DuckDB ``select`` over a table's files, partition key read from the path as a string.
+    """DuckDB ``select`` over a table's files, partition keys read from the path as strings.
 
-    The partition key stays a string, as in the Athena DDL, so a query means the same on
-    both engines; queries cast it where they need a date.
+    The partition keys stay strings, as in the Athena DDL, so a query means the same on
+    both engines; queries cast them where they need a date.
     """
     glob = literal(table_glob(lake, spec))
-    if spec.partition is None:
+    if not spec.partition:
         return f"select * from read_parquet({glob})"
-    types = "{" + f"{literal(spec.partition)}: 'varchar'" + "}"
+    types = "{" + ", ".join(f"{literal(k)}: 'varchar'" for k in spec.partition_names) + "}"
     return f"select * from read_parquet({glob}, hive_partitioning = true, hive_types = {types})"
 
 

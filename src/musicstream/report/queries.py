@@ -4,9 +4,12 @@ Each ``sql/<name>.sql`` is one query in the Athena (Trino) dialect, runnable as 
 against the tables of ``musicstream catalog ddl`` once its parameters are bound. The first
 comment lines describe it. Parameters are named placeholders, bound as literals here:
 
-- ``:date_from``, ``:date_to`` — inclusive ``yyyy-mm-dd`` bounds on ``report_date``
-  (compared as strings, like the partition key); unset means unbounded;
+- ``:date_from``, ``:date_to`` — inclusive ``yyyy-mm-dd`` bounds on ``report_date`` (or on
+  ``active_listeners``' ``period_start``), compared as strings, like the partition keys;
+  unset means unbounded;
 - ``:top_n`` — how many rows a ranking keeps (default 10);
+- ``:user_id`` — one listener's id; unset binds ``null``, which a query reads as "every
+  listener" (``user_id = coalesce(:user_id, user_id)``);
 - ``:batch_ids`` — list of batch ids; Athena's injected projection needs them spelled out,
   so they are listed from the lake's ``batch_quality`` partitions within the date range.
 
@@ -44,6 +47,7 @@ class Params:
     date_to: date | None = None
     top_n: int = 10
     batch_ids: tuple[str, ...] | None = None
+    user_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.date_from and self.date_to and self.date_from > self.date_to:
@@ -52,6 +56,8 @@ class Params:
             )
         if self.top_n < 1:
             raise lakeio.ReportError(f"top_n must be at least 1, not {self.top_n}")
+        if self.user_id is not None and not self.user_id.strip():
+            raise lakeio.ReportError("the user id is empty")
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,9 @@ def query_names() -> list[str]:
 
 def library_listing() -> str:
     """One line per library query: its name and the first sentence of its description."""
-    return "\n".join(f"{q.name:<22} {q.summary}" for q in map(load_query, query_names()))
+    names = query_names()
+    width = max(map(len, names), default=0)
+    return "\n".join(f"{q.name:<{width}}  {q.summary}" for q in map(load_query, names))
 
 
 def load_query(name: str) -> Query:
@@ -97,7 +105,8 @@ def bind(sql: str, values: dict[str, object]) -> exp.Expr:
     """Parse Trino SQL and replace each ``:name`` placeholder by the literal of its value.
 
     Binding on the syntax tree, not by string formatting, keeps values from ever being
-    read as SQL. A list value expands an ``in (:name)`` list; an empty list matches nothing.
+    read as SQL. A list value expands an ``in (:name)`` list; an empty list matches nothing;
+    None is ``null``.
     """
     tree = sqlglot.parse_one(sql, read=READ_DIALECT)
     for node in list(tree.find_all(exp.Placeholder)):
@@ -114,6 +123,8 @@ def bind(sql: str, values: dict[str, object]) -> exp.Expr:
 
 
 def _literal(value: object) -> exp.Expr:
+    if value is None:
+        return exp.Null()
     if isinstance(value, bool) or not isinstance(value, int | float | str | date):
         raise TypeError(f"cannot bind {value!r} as a SQL literal")
     if isinstance(value, int | float):
@@ -132,6 +143,7 @@ def param_values(params: Params, batch_ids: tuple[str, ...] = ()) -> dict[str, o
         "date_from": params.date_from or _UNBOUNDED[0],
         "date_to": params.date_to or _UNBOUNDED[1],
         "top_n": params.top_n,
+        "user_id": params.user_id,
         "batch_ids": list(params.batch_ids if params.batch_ids is not None else batch_ids),
     }
 

@@ -13,40 +13,62 @@ import posixpath
 from dataclasses import dataclass
 
 from musicstream import layout
-from musicstream.datasets import BATCH_QUALITY, CURATED, DIMENSIONS, KPIS
+from musicstream.datasets import BATCH_QUALITY, CURATED, DIMENSIONS, KPIS, PERIODS
 from musicstream.schema import DATE, Table
 
 Column = tuple[str, str]
+
+# Partition keys whose values are a fixed set: Athena projects them as an ``enum``.
+ENUM_KEYS: dict[str, tuple[str, ...]] = {"period": PERIODS}
+
+
+@dataclass(frozen=True)
+class PartitionKey:
+    """One hive partition key of a table (``name=value`` in the path, never in the files)
+    and how Athena projects its values: ``date``, ``enum`` (``values``) or ``injected``."""
+
+    name: str
+    projection: str
+    values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class TableSpec:
     """One lake table: where its Parquet files live and what they hold.
 
-    ``prefix`` is the folder under the lake root; ``partition`` is the hive partition key
-    found in the path (never inside the files); ``projection`` is its Athena projection type.
+    ``prefix`` is the folder under the lake root; ``partition`` lists the hive partition
+    keys of its folders, outermost first (empty for an unpartitioned table).
     """
 
     name: str
     prefix: str
     columns: tuple[Column, ...]
-    partition: str | None = None
-    projection: str | None = None
+    partition: tuple[PartitionKey, ...] = ()
+
+    @property
+    def partition_names(self) -> tuple[str, ...]:
+        return tuple(key.name for key in self.partition)
 
     @property
     def file_glob(self) -> str:
-        """Glob of the table's data files relative to the lake root."""
-        return f"{self.prefix}/*/*.parquet" if self.partition else f"{self.prefix}/*.parquet"
+        """Glob of the table's data files relative to the lake root: one folder level per
+        partition key."""
+        return "/".join([self.prefix, *("*" for _ in self.partition), "*.parquet"])
+
+
+def _key(name: str, kind: str) -> PartitionKey:
+    """A dated key is projected as a date range, a key with a fixed set of values as an enum;
+    any other (a batch id, unknowable in advance) is ``injected``: queries must name it."""
+    if kind == DATE:
+        return PartitionKey(name, "date")
+    if name in ENUM_KEYS:
+        return PartitionKey(name, "enum", ENUM_KEYS[name])
+    return PartitionKey(name, "injected")
 
 
 def _spec(table: Table, prefix: str) -> TableSpec:
-    """A dated partition is projected as a date range; a batch id, unknowable in advance,
-    is ``injected`` (queries must name it)."""
-    if table.partition is None:
-        return TableSpec(table.name, prefix, table.athena_columns())
-    key, kind = table.partition
-    projection = "date" if kind == DATE else "injected"
-    return TableSpec(table.name, prefix, table.athena_columns(), key, projection)
+    keys = tuple(_key(name, kind) for name, kind in table.partition)
+    return TableSpec(table.name, prefix, table.athena_columns(), keys)
 
 
 KPI_TABLES: tuple[TableSpec, ...] = (
