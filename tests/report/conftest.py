@@ -4,6 +4,9 @@ Three report dates over two ISO weeks (Mon 2026-01-05, Tue 2026-01-06, Mon 2026-
 four genres (folk never makes the daily top-2 genres), five artists, three batches.
 The KPI rows agree with each other (genre totals = track totals = country totals per day),
 so the expected answers in the tests can be worked out by hand from this file alone.
+
+The listener tables (user_daily, hourly_activity, active_listeners) come from one story of
+streams, STREAM_STORY below, that adds up to the same daily tracks, genres and countries.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -69,6 +72,26 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
         ("unique_listeners", BIG),
     ],
     "batch_quality": [("dataset", STR), ("reason", STR), ("rows", BIG)],
+    "user_daily": [
+        ("user_id", STR),
+        ("listen_count", BIG),
+        ("unique_tracks", BIG),
+        ("total_listening_ms", BIG),
+        ("top_genre", STR),
+    ],
+    "hourly_activity": [
+        ("hour", INT),
+        ("listen_count", BIG),
+        ("unique_listeners", BIG),
+        ("total_listening_ms", BIG),
+    ],
+    "active_listeners": [
+        ("period_end", pa.date32()),
+        ("listeners", BIG),
+        ("new_listeners", BIG),
+        ("listen_count", BIG),
+        ("total_listening_ms", BIG),
+    ],
     "streams": [
         ("user_id", STR),
         ("track_id", STR),
@@ -150,6 +173,75 @@ BATCHES = {
     ],
 }
 
+# The kept streams behind the KPIs: (user, track, UTC hour, listen ms) per day. Users: u1
+# and u3 in DE, u2 and u5 in the US, u4 without a country (Unknown); created_at in USERS.
+STREAM_STORY = {
+    D1: [
+        ("u1", "t1", 8, 200_000),
+        ("u1", "t1", 8, 200_000),
+        ("u2", "t1", 8, 200_000),
+        ("u1", "t2", 9, 200_000),
+        ("u2", "t3", 9, 100_000),
+        ("u1", "t4", 21, 100_000),
+        ("u3", "t3", 21, 200_000),
+    ],
+    D2: [
+        ("u1", "t3", 7, 150_000),
+        ("u1", "t3", 7, 150_000),
+        ("u1", "t1", 18, 200_000),
+        ("u3", "t3", 18, 150_000),
+    ],
+    D3: [
+        ("u5", "t3", 8, 120_000),
+        ("u5", "t4", 8, 60_000),
+        ("u2", "t3", 12, 130_000),
+        ("u2", "t3", 12, 130_000),
+        ("u2", "t5", 20, 120_000),
+        ("u4", "t3", 20, 100_000),
+        ("u4", "t6", 23, 120_000),
+        ("u4", "t6", 23, 120_000),
+    ],
+}
+# user_id, listen_count, unique_tracks, total_listening_ms, top_genre; from STREAM_STORY
+# (u2 on D1: rock and pop one play each, rock has more ms)
+USER_DAILY = {
+    D1: [
+        ("u1", 4, 3, 700_000, "rock"),
+        ("u2", 2, 2, 300_000, "rock"),
+        ("u3", 1, 1, 200_000, "pop"),
+    ],
+    D2: [("u1", 3, 2, 500_000, "pop"), ("u3", 1, 1, 150_000, "pop")],
+    D3: [
+        ("u2", 3, 2, 380_000, "pop"),
+        ("u4", 3, 2, 340_000, "jazz"),
+        ("u5", 2, 2, 180_000, "pop"),
+    ],
+}
+# hour, listen_count, unique_listeners, total_listening_ms
+HOURLY = {
+    D1: [(8, 3, 2, 600_000), (9, 2, 2, 300_000), (21, 2, 2, 300_000)],
+    D2: [(7, 2, 1, 300_000), (18, 2, 2, 350_000)],
+    D3: [(8, 2, 1, 180_000), (12, 2, 1, 260_000), (20, 2, 2, 220_000), (23, 2, 1, 240_000)],
+}
+# users: (id, name, age, country, created_at); u3 is new on D1, u4 on D3, u5 in January
+# but in the week before its first stream
+USERS = [
+    ("u1", "Ann", 30, "DE", datetime(2025, 1, 1)),
+    ("u2", "Bo", 41, "US", datetime(2025, 2, 1)),
+    ("u3", "Chen", 25, "DE", datetime(2026, 1, 5, 7, 0)),
+    ("u4", "Dai", 35, None, datetime(2026, 1, 12)),
+    ("u5", "Eve", 28, "US", datetime(2026, 1, 10)),
+]
+# (period, period_start): period_end, listeners, new_listeners, listen_count, ms
+ACTIVE = {
+    ("day", D1): (D1, 3, 1, 7, 1_200_000),  # u1 u2 u3; u3 new
+    ("day", D2): (D2, 2, 0, 4, 650_000),  # u1 u3
+    ("day", D3): (D3, 3, 1, 8, 900_000),  # u2 u4 u5; u4 new
+    ("week", D1): ("2026-01-11", 3, 1, 11, 1_850_000),  # u1 u2 u3; u3 new
+    ("week", D3): ("2026-01-18", 3, 1, 8, 900_000),  # u2 u4 u5; u4 new (u5: the week before)
+    ("month", "2026-01-01"): ("2026-01-31", 5, 3, 19, 2_750_000),  # u3 u4 u5 new
+}
+
 
 def write(path: Path, columns: list[tuple[str, pa.DataType]], rows: list[tuple]) -> None:
     """One Parquet file with exactly the contract's column types."""
@@ -184,8 +276,20 @@ def build_lake(root: Path) -> Path:
     for batch, rows in BATCHES.items():
         path = root / "kpis" / "batch_quality" / f"batch_id={batch}" / "data.parquet"
         write(path, SCHEMAS["batch_quality"], rows)
+    _listener_tables(root)
     _curated(root)
     return root
+
+
+def _listener_tables(root: Path) -> None:
+    for table, by_day in (("user_daily", USER_DAILY), ("hourly_activity", HOURLY)):
+        for day, rows in by_day.items():
+            path = root / "kpis" / table / f"report_date={day}" / "data.parquet"
+            write(path, SCHEMAS[table], rows)
+    for (period, start), (end, *counts) in ACTIVE.items():
+        folder = root / "kpis/active_listeners" / f"period={period}" / f"period_start={start}"
+        row = (date.fromisoformat(end), *counts)
+        write(folder / "data.parquet", SCHEMAS["active_listeners"], [row])
 
 
 def _curated(root: Path) -> None:
@@ -201,11 +305,7 @@ def _curated(root: Path) -> None:
         for t, (name, artists, genre) in TRACKS.items()
     ]
     write(root / "curated/songs/songs.parquet", SCHEMAS["songs"], songs)
-    users = [
-        ("u1", "Ann", 30, "DE", datetime(2025, 1, 1)),
-        ("u2", "Bo", 41, "US", datetime(2025, 2, 1)),
-    ]
-    write(root / "curated/users/users.parquet", SCHEMAS["users"], users)
+    write(root / "curated/users/users.parquet", SCHEMAS["users"], USERS)
 
 
 @pytest.fixture(scope="session")
@@ -227,14 +327,14 @@ def report_files(tmp_path_factory: pytest.TempPathFactory, kpi_lake: str) -> tup
 CHROMIUM = "/usr/bin/chromium"
 
 
-def _install_chromium() -> str | None:
-    """``apt-get install chromium``; None when it worked, else why it did not."""
+def apt_install(package: str) -> str | None:
+    """``apt-get install package``; None when it worked, else why it did not."""
     if not shutil.which("apt-get"):
         return "no apt-get on this machine"
     if os.geteuid() != 0:
         return "not root, cannot apt-get install"
     env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", package]):
         try:
             done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
         except (OSError, subprocess.TimeoutExpired) as error:
@@ -249,7 +349,27 @@ def chromium() -> str:
     """Path of Debian's Chromium, installed on first use when missing. Playwright drives
     this binary (``executable_path``) rather than downloading a build of its own."""
     if not os.path.exists(CHROMIUM):
-        reason = _install_chromium()
+        reason = apt_install("chromium")
         if reason or not os.path.exists(CHROMIUM):
             pytest.skip(f"Chromium unavailable ({CHROMIUM} missing; install: {reason})")
     return CHROMIUM
+
+
+CJK_FONT_PACKAGE = "fonts-wqy-microhei"  # Debian's smallest font with Chinese and Japanese
+
+
+def _has_cjk_font() -> bool:
+    done = subprocess.run(["fc-list", ":lang=ja"], capture_output=True, text=True, check=False)
+    return bool(done.stdout.strip())
+
+
+@pytest.fixture(scope="session")
+def cjk_font() -> None:
+    """A font that draws Chinese and Japanese, installed on first use when fontconfig
+    knows none, as Chromium is."""
+    if not shutil.which("fc-list"):
+        pytest.skip("no fontconfig (fc-list) on this machine")
+    if not _has_cjk_font():
+        reason = apt_install(CJK_FONT_PACKAGE)
+        if reason or not _has_cjk_font():
+            pytest.skip(f"no CJK font ({CJK_FONT_PACKAGE}: {reason})")

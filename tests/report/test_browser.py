@@ -86,6 +86,38 @@ def test_report_renders_every_chart_without_errors(
     assert shot.read_bytes().startswith(PNG_MAGIC) and shot.stat().st_size > 50_000
 
 
+LISTENER_CHARTS = ("hourly_activity", "active_listeners", "listener_activity")
+# What each new chart draws: heatmap images, line paths, bar paths, per chart element.
+DRAWN_MARKS = """keys => Object.fromEntries(keys.map(k => {
+  const d = document.getElementById(k);
+  return [k, {
+    heatmaps: d.querySelectorAll('.heatmaplayer image').length,
+    lines: d.querySelectorAll('.scatterlayer .trace .js-line').length,
+    bars: d.querySelectorAll('.barlayer .point path').length,
+    panels: Object.keys(d._fullLayout).filter(a => /^yaxis\\d*$/.test(a)).length,
+  }];
+}))"""
+
+
+def test_listener_and_quality_charts_draw_their_marks(
+    browser: Browser, report_files: tuple[Path, Path]
+) -> None:
+    html, _ = report_files
+    page, log = open_offline(browser, html)
+    page.wait_for_function(CHARTS_DRAWN, timeout=15_000)
+    marks = page.evaluate(DRAWN_MARKS, [*LISTENER_CHARTS, "data_quality", "countries"])
+    page.context.close()
+    assert marks["hourly_activity"]["heatmaps"] == 1
+    assert marks["data_quality"]["heatmaps"] == 1
+    active = marks["active_listeners"]
+    # DAU, WAU's two weeks as two segments, MAU | a bar per day of new listeners
+    assert (active["lines"], active["bars"], active["panels"]) == (4, 3, 2)
+    assert marks["listener_activity"]["bars"] == 4
+    assert marks["countries"]["panels"] == 2  # two panels, no overlaid second axis
+    assert log.problems == []
+    assert all(u.startswith(("file:", "data:", "blob:")) for u in log.requests)
+
+
 def test_the_error_detector_sees_errors(browser: Browser, tmp_path: Path) -> None:
     """Control: the checks above would fail on a page that misbehaves."""
     bad = tmp_path / "bad.html"

@@ -1,7 +1,8 @@
 """The listening report: library queries over the lake -> one offline HTML file (+ PNGs).
 
-Every chart is fed by a query of the analyst library (``sql/``), so what the report shows
-is exactly what an analyst gets from ``musicstream query`` or from Athena.
+The charts of the daily KPIs are fed by queries of the analyst library (``sql/``), so what
+they show is exactly what an analyst gets from ``musicstream query`` or from Athena; the
+listener charts read their tables through ``listeners``.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from pathlib import Path
 import duckdb
 import plotly.graph_objects as go
 
-from musicstream.report import charts, lakeio, queries
+from musicstream.report import charts, lakeio, listener_charts, queries
 from musicstream.report.charts import MS_PER_HOUR
 from musicstream.report.data import REPORT_QUERIES, ReportData, load_data
+from musicstream.report.listeners import LISTENER_TABLES
 from musicstream.report.page import Section, render_page
 
 SECTIONS = (
@@ -41,22 +43,42 @@ SECTIONS = (
         "Minutes listened per listener and day, overall and within each top genre.",
     ),
     Section(
+        "hourly_activity",
+        "When people listen",
+        "Plays per weekday and hour of the day (UTC), summed over the period.",
+    ),
+    Section(
+        "active_listeners",
+        "Active listeners",
+        "Distinct listeners per day (DAU), ISO week (WAU) and month (MAU), each drawn over "
+        "its period (top); listeners whose account was created that day (bottom).",
+    ),
+    Section(
+        "listener_activity",
+        "Streams per listener and day",
+        "How many streams a listener plays on a day they listen: user-days per bin.",
+    ),
+    Section(
         "data_quality",
-        "Data quality per batch",
-        "Batches run in the period: rows kept vs quarantined, warned rows (kept anyway) as "
-        "crosses (top); quarantined rows by reason (bottom).",
+        "Data quality",
+        "Share of each dataset's rows read, over the period's batches, that each reason "
+        "quarantined; warnings flag rows that were kept anyway.",
     ),
 )
 
 
 def figures(data: ReportData) -> list[tuple[Section, go.Figure]]:
     """Each report section with its plotly figure, in page order."""
+    colors = data.colors
     built = {
-        "top_genres": charts.top_genres(data.top_genres),
+        "top_genres": charts.top_genres(data.top_genres, colors),
         "top_artists": charts.top_artists(data.artists),
-        "top_songs": charts.top_songs(data.songs),
+        "top_songs": charts.top_songs(data.songs, colors),
         "countries": charts.countries(data.countries),
-        "listening_per_user": charts.listening_per_user(data.engagement, data.genres),
+        "listening_per_user": charts.listening_per_user(data.engagement, data.genres, colors),
+        "hourly_activity": listener_charts.hourly_heatmap(data.hourly),
+        "active_listeners": listener_charts.active_listeners(data.active),
+        "listener_activity": listener_charts.activity(data.activity),
         "data_quality": charts.quality(data.quality),
     }
     return [(section, built[section.key]) for section in SECTIONS]
@@ -99,6 +121,7 @@ def write_report(
     """
     params = queries.Params(date_from, date_to)
     tables = {t for name in REPORT_QUERIES for t in queries.tables_read(name)}
+    tables |= set(LISTENER_TABLES)
     with (
         duckdb.connect() if con is None else nullcontext(con) as connection,
         lakeio.readable(lake, tables) as root,

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from musicstream.report.palette import TOTAL, color_of
+from musicstream.report.rates import quality_rates
+
 Row = dict[str, Any]
 MS_PER_MINUTE = 60_000
 MS_PER_HOUR = 3_600_000
 TOP_COUNTRIES = 20
-_LAYOUT: dict[str, Any] = {
+LAYOUT: dict[str, Any] = {
     "template": "plotly_white",
     "height": 440,
     "margin": {"l": 60, "r": 30, "t": 40, "b": 60},
@@ -27,14 +29,21 @@ _LAYOUT: dict[str, Any] = {
 }
 
 
+def count_axis(values: Iterable[float]) -> dict[str, Any]:
+    """Axis settings for a count: thousands separators, and whole-number ticks even when
+    the counts are small (plotly would tick 0.5 steps, shown rounded as 0, 1, 1)."""
+    small = max(values, default=0) < 5
+    return {"tickformat": ",d", "rangemode": "tozero"} | ({"dtick": 1} if small else {})
+
+
 def label(value: object) -> str:
     """Data text made safe for plotly's HTML-ish labels."""
     return html.escape("" if value is None else str(value), quote=False)
 
 
-def _figure(rows: Iterable[Row], **layout: Any) -> go.Figure:
+def base_figure(rows: Iterable[Row], **layout: Any) -> go.Figure:
     fig = go.Figure()
-    fig.update_layout(**(_LAYOUT | layout))
+    fig.update_layout(**(LAYOUT | layout))
     if not list(rows):
         fig.add_annotation(text="No data for this period", showarrow=False, font={"size": 16})
         fig.update_xaxes(visible=False)
@@ -50,15 +59,17 @@ def by_key(rows: Iterable[Row], key: str) -> list[tuple[Any, list[Row]]]:
     return list(groups.items())
 
 
-def top_genres(rows: list[Row]) -> go.Figure:
+def top_genres(rows: list[Row], colors: dict[str, str]) -> go.Figure:
     """Daily plays of the genres that made the top-genres list: one line per genre."""
-    fig = _figure(rows, yaxis_title="plays per day", hovermode="x unified")
+    plays = count_axis(r["listen_count"] for r in rows)
+    fig = base_figure(rows, yaxis_title="plays per day", yaxis=plays, hovermode="x unified")
     for genre, series in by_key(rows, "genre"):
         fig.add_scatter(
             x=[r["report_date"] for r in series],
             y=[r["listen_count"] for r in series],
             name=label(genre),
             mode="lines+markers",
+            line={"color": color_of(colors, genre)},
         )
     return fig
 
@@ -66,7 +77,8 @@ def top_genres(rows: list[Row]) -> go.Figure:
 def top_artists(rows: list[Row]) -> go.Figure:
     """Top artists over the period: horizontal bars of plays, rank 1 at the top."""
     axis = {"autorange": "reversed", "automargin": True}
-    fig = _figure(rows, xaxis_title="plays", yaxis=axis, showlegend=False)
+    plays = count_axis(r["listen_count"] for r in rows)
+    fig = base_figure(rows, xaxis_title="plays", xaxis=plays, yaxis=axis, showlegend=False)
     if rows:
         fig.add_bar(
             x=[r["listen_count"] for r in rows],
@@ -79,14 +91,16 @@ def top_artists(rows: list[Row]) -> go.Figure:
     return fig
 
 
-def top_songs(rows: list[Row]) -> go.Figure:
+def top_songs(rows: list[Row], colors: dict[str, str]) -> go.Figure:
     """Top songs per genre on the latest day; a dropdown picks the genre (busiest first)."""
     day = rows[0]["report_date"] if rows else None
-    fig = _figure(rows, xaxis_title=f"plays on {day}", showlegend=False)
+    plays = count_axis(r["listen_count"] for r in rows)
+    fig = base_figure(rows, xaxis_title=f"plays on {day}", xaxis=plays, showlegend=False)
     fig.update_layout(margin={"t": 80}, yaxis={"autorange": "reversed", "automargin": True})
     groups = by_key(rows, "genre")
-    for i, (_genre, songs) in enumerate(groups):
+    for i, (genre, songs) in enumerate(groups):
         fig.add_bar(
+            marker_color=color_of(colors, genre),
             x=[r["listen_count"] for r in songs],
             y=[f"{r['rank']}. {label(r['track_name'])} — {label(r['artists'])}" for r in songs],
             orientation="h",
@@ -105,104 +119,80 @@ def top_songs(rows: list[Row]) -> go.Figure:
 
 
 def countries(rows: list[Row]) -> go.Figure:
-    """Plays (bars) and average daily listeners (markers) per country, busiest first."""
+    """Plays (top) and average daily listeners (bottom) per country, busiest first: two
+    panels on one country axis, each with its own scale and no second y-axis."""
     shown = rows[:TOP_COUNTRIES]
     if not shown:
-        return _figure(shown)
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.update_layout(**(_LAYOUT | {"hovermode": "x unified"}))
+        return base_figure(shown)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    fig.update_layout(**(LAYOUT | {"height": 560, "showlegend": False}))
     names = [label(r["country"]) for r in shown]
-    fig.add_bar(x=names, y=[r["listen_count"] for r in shown], name="plays")
-    fig.add_scatter(
+    fig.add_bar(x=names, y=[r["listen_count"] for r in shown], name="plays", row=1, col=1)
+    fig.add_bar(
         x=names,
         y=[r["avg_daily_listeners"] for r in shown],
         name="avg daily listeners",
-        mode="markers",
-        marker={"size": 11, "symbol": "diamond"},
-        secondary_y=True,
+        marker_color="#6b6ecf",
+        row=2,
+        col=1,
     )
-    fig.update_yaxes(title_text="plays", secondary_y=False)
-    fig.update_yaxes(
-        title_text="avg daily listeners", secondary_y=True, rangemode="tozero", showgrid=False
-    )
+    plays = count_axis(r["listen_count"] for r in shown)
+    fig.update_yaxes(title_text="plays", **plays, row=1, col=1)
+    fig.update_yaxes(title_text="avg daily listeners", tickformat=",.3~f", row=2, col=1)
+    fig.update_xaxes(type="category", tickangle=-45)
     return fig
 
 
-def listening_per_user(engagement: list[Row], genres: list[Row]) -> go.Figure:
+def listening_per_user(
+    engagement: list[Row], genres: list[Row], colors: dict[str, str]
+) -> go.Figure:
     """Minutes listened per listener and day: all listeners, and within each top genre."""
-    fig = _figure(engagement, yaxis_title="minutes per listener per day", hovermode="x unified")
+    fig = base_figure(engagement, yaxis_title="minutes per listener per day", hovermode="x unified")
     if not engagement:
         return fig
     fig.add_scatter(
         x=[r["report_date"] for r in engagement],
         y=[r["avg_listening_ms_per_user"] / MS_PER_MINUTE for r in engagement],
         name="all listeners",
-        line={"width": 4, "color": "#222"},
+        line={"width": 4, "color": TOTAL},
     )
     for genre, series in by_key(genres, "genre"):
         fig.add_scatter(
             x=[r["report_date"] for r in series],
             y=[r["avg_listening_ms_per_user"] / MS_PER_MINUTE for r in series],
             name=label(genre),
-            line={"dash": "dot"},
+            mode="lines+markers",  # a genre on one day only is a marker, not nothing
+            line={"dash": "dot", "color": color_of(colors, genre)},
         )
     return fig
 
 
-OUTCOME_COLORS = {"kept": "#2ca02c", "quarantined": "#d62728", "warning": "#ff7f0e"}
-WARNED = "warned (kept anyway)"
-
-
-@dataclass(frozen=True)
-class QualitySeries:
-    """The data-quality panel per batch: rows per outcome, quarantined rows per cause."""
-
-    batches: list[str]
-    outcomes: dict[str, list[int]]
-    causes: list[tuple[str, list[int]]]
-
-
-def quality_series(rows: list[Row]) -> QualitySeries:
-    """Sum quality_by_batch rows per batch; causes are "dataset: reason" of quarantined rows."""
-    batches = sorted({r["batch_id"] for r in rows})
-    outcomes = {
-        o: per_batch([r for r in rows if r["outcome"] == o], batches) for o in OUTCOME_COLORS
-    }
-    quarantined = [
-        r | {"cause": f"{r['dataset']}: {r['reason']}"}
-        for r in rows
-        if r["outcome"] == "quarantined"
-    ]
-    groups = sorted(by_key(quarantined, "cause"), key=lambda g: g[0])
-    return QualitySeries(batches, outcomes, [(c, per_batch(g, batches)) for c, g in groups])
-
-
 def quality(rows: list[Row]) -> go.Figure:
-    """Per batch: rows kept vs quarantined, stacked, with warned rows as markers (top);
-    quarantined rows by cause (bottom). Warned rows were kept, so they are not stacked."""
+    """Quality rates as a dataset x reason heatmap: the share of each dataset's rows read
+    that each reason quarantined (or warned about), the count in the hover."""
     if not rows:
-        return _figure(rows)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
-    fig.update_layout(**(_LAYOUT | {"height": 620, "barmode": "stack"}))
-    series = quality_series(rows)
-    x = series.batches
-    for outcome in ("kept", "quarantined"):
-        color = OUTCOME_COLORS[outcome]
-        fig.add_bar(x=x, y=series.outcomes[outcome], name=outcome, marker_color=color, row=1, col=1)
-    marker = {"symbol": "x", "size": 12, "color": OUTCOME_COLORS["warning"]}
-    warned = series.outcomes["warning"]
-    fig.add_scatter(x=x, y=warned, name=WARNED, mode="markers", marker=marker, row=1, col=1)
-    for cause, counts in series.causes:
-        fig.add_bar(x=x, y=counts, name=label(cause), row=2, col=1)
-    fig.update_yaxes(title_text="rows", row=1, col=1)
-    fig.update_yaxes(title_text="quarantined rows", row=2, col=1)
-    fig.update_xaxes(type="category")
+        return base_figure(rows)
+    rates = quality_rates(rows)
+    fig = base_figure(rows, height=max(320, 120 + 34 * len(rates.reasons)))
+    z = [[_percent(rates.rate(d, r)) for d in rates.datasets] for r in rates.reasons]
+    fig.add_heatmap(
+        x=rates.datasets,
+        y=[label(r) for r in rates.labels],
+        z=z,
+        text=[["" if v is None else f"{v:.1f}%" for v in row] for row in z],
+        customdata=[[rates.detail(d, r) for d in rates.datasets] for r in rates.reasons],
+        texttemplate="%{text}",
+        hovertemplate="%{x} · %{y}: %{z:.2f}% (%{customdata})<extra></extra>",
+        colorscale="Reds",
+        zmin=0,
+        colorbar={"title": {"text": "% of rows read"}},
+        xgap=2,
+        ygap=2,
+    )
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(side="top")
     return fig
 
 
-def per_batch(rows: list[Row], batches: list[str]) -> list[int]:
-    """Sum of ``rows`` per batch id, in the order of ``batches`` (0 where absent)."""
-    totals = dict.fromkeys(batches, 0)
-    for r in rows:
-        totals[r["batch_id"]] += r["rows"]
-    return [totals[b] for b in batches]
+def _percent(rate: float | None) -> float | None:
+    return None if rate is None else 100 * rate

@@ -6,12 +6,14 @@ take the same ``ReportData`` without importing each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import duckdb
 
-from musicstream.report import lakeio, queries
+from musicstream.report import lakeio, listeners, queries
+from musicstream.report.palette import genre_colors
 
 if TYPE_CHECKING:
     from musicstream.report.charts import Row
@@ -19,7 +21,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ReportData:
-    """The query results behind the charts, as lists of row dicts."""
+    """The query results behind the charts, as lists of row dicts.
+
+    The listener tables (``hourly``, ``active``, ``activity``: see ``listeners``) are newer
+    than the rest; a lake without them gives empty lists.
+    """
 
     top_genres: list[Row]
     genres: list[Row]
@@ -28,6 +34,16 @@ class ReportData:
     countries: list[Row]
     engagement: list[Row]
     quality: list[Row]
+    hourly: list[Row] = field(default_factory=list)
+    active: list[Row] = field(default_factory=list)
+    activity: list[Row] = field(default_factory=list)
+
+    @cached_property
+    def colors(self) -> dict[str, str]:
+        """The report's one genre -> colour map: the genres drawn as series (the top-genres
+        list) first, then every other genre the report names."""
+        others = [r["genre"] for r in self.genres + self.songs]
+        return genre_colors((r["genre"] for r in self.top_genres), others)
 
 
 REPORT_QUERIES = (
@@ -49,6 +65,7 @@ def load_data(con: duckdb.DuckDBPyConnection, lake: str, params: queries.Params)
         raise lakeio.ReportError(f"no KPI data in the lake {lake} from {period}")
     names = {r["genre"] for r in top_genres}
     daily = _rows(con, lake, "genre_trend_daily", params)
+    dates = (params.date_from, params.date_to)
     return ReportData(
         top_genres=top_genres,
         genres=[r for r in daily if r["genre"] in names],
@@ -57,6 +74,9 @@ def load_data(con: duckdb.DuckDBPyConnection, lake: str, params: queries.Params)
         countries=_rows(con, lake, "country_plays", params),
         engagement=_rows(con, lake, "listener_engagement", params),
         quality=_rows(con, lake, "quality_by_batch", params),
+        hourly=listeners.load(con, lake, "hourly_activity", *dates),
+        active=listeners.load(con, lake, "active_listeners", *dates),
+        activity=listeners.load(con, lake, "user_daily", *dates),
     )
 
 
