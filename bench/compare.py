@@ -14,7 +14,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from musicstream.datasets import KPI_COLUMNS, KPI_KEYS
+from musicstream.datasets import KPI_COLUMNS, KPI_KEYS, KPIS
+from musicstream.schema import DATE
 
 REL_TOL = 1e-9
 
@@ -42,11 +43,13 @@ def verdict(diffs: list[TableDiff]) -> str:
 
 
 def lake_table(lake: Path, table: str) -> pa.Table:
-    """One KPI table of a lake, report_date as text, columns in ``KPI_COLUMNS`` order."""
+    """One KPI table of a lake, dates as ISO text (report_date; period_start, period_end),
+    columns in ``KPI_COLUMNS`` order."""
     files = sorted(str(p) for p in (lake / "kpis" / table).rglob("*.parquet"))
+    kpi = KPIS[table]
+    dates = {name for name, kind in kpi.partition + kpi.columns if kind == DATE}
     cols = ", ".join(
-        c if c != "report_date" else "cast(report_date as varchar) as report_date"
-        for c in KPI_COLUMNS[table]
+        f"cast({c} as varchar) as {c}" if c in dates else c for c in KPI_COLUMNS[table]
     )
     if not files:
         return duckdb.sql(
@@ -113,5 +116,5 @@ def _mismatch(table: str) -> str:
 
 def _empty(table: str) -> str:
     """A select list of typed NULLs with the table's column names."""
-    types = {"str": "varchar", "int": "bigint", "float": "double"}
+    types = {"str": "varchar", "int": "bigint", "float": "double", "bool": "boolean"}
     return ", ".join(f"null::{types[k]} as {c}" for c, k in KPI_COLUMNS[table].items())

@@ -73,3 +73,42 @@ def test_bench_reports_a_failing_case(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("3 exit 3: ") and done.stdout.strip().endswith("| boom")
+
+
+def test_compare_covers_every_kpi_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lake side reads dates as ISO text (report_date; active_listeners' two hive keys and
+    period_end), a table the lake lacks as empty, and a peer store is compared on all tables."""
+    monkeypatch.syspath_prepend(str(REPO))
+    from bench import compare
+    from bench.peers.store import open_store, put_rows
+
+    from musicstream.datasets import KPI_COLUMNS, KPIS
+
+    lake, store = tmp_path / "lake", tmp_path / "peer.sqlite"
+    week = ("week", "2025-12-29", "2026-01-04", 5, 4, 10, 13300)  # store order: keys first
+    day = ("2026-01-01", "u1", 3, 3, 6000, "jazz")
+    for folder, table, row in [
+        ("active_listeners/period=week/period_start=2025-12-29", "active_listeners", week[2:]),
+        ("user_daily/report_date=2026-01-01", "user_daily", day[1:]),
+    ]:
+        (lake / "kpis" / folder).mkdir(parents=True)
+        (lake / "kpis" / folder / "data.parquet").write_bytes(KPIS[table].parquet([row]))
+    rows = compare.lake_table(lake, "active_listeners").to_pylist()
+    assert rows == [dict(zip(KPI_COLUMNS["active_listeners"], week, strict=True))]
+    empty = compare.lake_table(lake, "hourly_activity")
+    assert empty.num_rows == 0 and empty.column_names == list(KPI_COLUMNS["hourly_activity"])
+
+    def peer(*puts: tuple[str, tuple[object, ...]]) -> str:
+        con = open_store(store)
+        for table, row in puts:
+            put_rows(con, table, [row])
+        con.close()
+        diffs = compare.compare_sqlite(lake, store)
+        assert [d.table for d in diffs] == list(KPI_COLUMNS)
+        return compare.verdict(diffs)
+
+    assert peer(("active_listeners", week), ("user_daily", day)) == "equal"
+    fewer_new = (*week[:4], 3, *week[5:])
+    assert peer(("active_listeners", fewer_new)) == (
+        "differs: user_daily 1/1 rows, active_listeners 1/1 rows"
+    )

@@ -5,7 +5,7 @@ rows with missing keys or times, joins streams to songs and users, and recompute
 of every date it contains with DataFrame aggregations; the top-N tables use ``rank()`` over
 a window per genre (or per day), so tied rows share a rank and can exceed N. Results go to
 the store one row per put after a ``collect()`` of each table, as the seeds' ``put_item``
-loops do (SQLite standing in for DynamoDB). Songs keep their first row per track_id, as
+loops do (SQLite standing in for DynamoDB). Songs and users keep their first row per key, as
 musicstream does, so that ranking is the only semantic difference.
 ``python -m bench.peers.glue_pyspark LANDING STORE [THREADS]``.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.peers.store import open_store, put_rows
-from musicstream.datasets import KPI_COLUMNS
+from musicstream.datasets import KPI_COLUMNS, PERIODS
 
 TOP = {"top_songs_daily": 3, "top_genres_daily": 5, "top_artists_daily": 10}
 
@@ -75,14 +75,23 @@ def songs(spark: Any, landing: Path) -> Any:
 
 
 def users(spark: Any, landing: Path) -> Any:
-    """One row per trimmed user_id with its KPI country (empty → Unknown)."""
+    """One row per trimmed user_id (the first row wins) with its KPI country (empty →
+    Unknown) and ``signup``: the UTC date of its created_at (NULL when empty or unparseable;
+    an offset is honoured, a bare date is that date)."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
+    frame = read(spark, landing / "users").withColumn("_pos", F.monotonically_increasing_id())
     country = F.coalesce(F.expr("nullif(trim(user_country), '')"), F.lit("Unknown"))
-    frame = read(spark, landing / "users")
-    return frame.select(
-        F.trim("user_id").alias("user_id"), country.alias("country")
-    ).dropDuplicates(["user_id"])
+    created = "try_cast(trim(created_at) as timestamp)" if "created_at" in frame.columns else "null"
+    first = Window.partitionBy("user_id").orderBy("_pos")
+    return (
+        frame.withColumn("user_id", F.trim("user_id"))
+        .where("user_id <> ''")
+        .withColumn("_n", F.row_number().over(first))
+        .where("_n = 1")
+        .select("user_id", country.alias("country"), F.to_date(F.expr(created)).alias("signup"))
+    )
 
 
 def streams(spark: Any, landing: Path) -> Any:
@@ -138,7 +147,71 @@ def kpis(ev: Any) -> dict[str, Any]:
         "top_artists_daily": _ranked(
             stats(_credits(ev), "report_date", "artist"), ["report_date"], TOP["top_artists_daily"]
         ),
+        "user_daily": user_daily(ev),
+        "hourly_activity": stats(ev.withColumn("hour", F.hour("ts")), "report_date", "hour"),
+        "active_listeners": active_listeners(ev),
     }
+
+
+def user_daily(ev: Any) -> Any:
+    """Per listener and day: streams, distinct tracks, ms, and the genre with most streams
+    (ties: more ms in it, then genre ascending)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    keys = ["user_id", "report_date"]
+    per_user = ev.groupBy(*keys).agg(
+        F.count("*").alias("listen_count"),
+        F.countDistinct("track_id").alias("unique_tracks"),
+        F.sum("listen_ms").alias("total_listening_ms"),
+    )
+    genres = ev.groupBy(*keys, "genre").agg(
+        F.count("*").alias("plays"), F.sum("listen_ms").alias("ms")
+    )
+    best = Window.partitionBy(*keys).orderBy(F.desc("plays"), F.desc("ms"), F.asc("genre"))
+    top = (
+        genres.withColumn("_n", F.row_number().over(best))
+        .where("_n = 1")
+        .select(*keys, F.col("genre").alias("top_genre"))
+    )
+    return per_user.join(top, keys)
+
+
+def active_listeners(ev: Any) -> Any:
+    """Per period kind (day, ISO week, month) and period: distinct listeners, the new ones
+    (signup date inside the period), streams and ms; dates as ISO text."""
+    from functools import reduce
+
+    from pyspark.sql import functions as F
+
+    day = F.to_date("ts")
+    bounds = {
+        "day": (day, F.col("period_start")),
+        "week": (F.trunc(day, "week"), F.date_add("period_start", 6)),
+        "month": (F.trunc(day, "month"), F.last_day("period_start")),
+    }
+    keys = ["period_start", "period_end"]
+    tables = []
+    for kind in PERIODS:
+        start, end = bounds[kind]
+        per_listener = (
+            ev.withColumn("period_start", start)
+            .withColumn("period_end", end)
+            .groupBy(*keys, "user_id", "signup")
+            .agg(F.count("*").alias("listen_count"), F.sum("listen_ms").alias("ms"))
+        )
+        is_new = F.coalesce(
+            F.col("signup").between(F.col("period_start"), F.col("period_end")), F.lit(False)
+        )
+        table = per_listener.groupBy(*keys).agg(
+            F.count("*").alias("listeners"),
+            F.sum(is_new.cast("long")).alias("new_listeners"),
+            F.sum("listen_count").alias("listen_count"),
+            F.sum("ms").alias("total_listening_ms"),
+        )
+        tables.append(table.withColumn("period", F.lit(kind)))
+    iso = {k: F.date_format(k, "yyyy-MM-dd") for k in keys}
+    return reduce(lambda a, b: a.unionByName(b), tables).withColumns(iso)
 
 
 def stats(frame: Any, *keys: str) -> Any:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pandas as pd
+import pandas as pd  # noqa: TID253 -- this peer is pandas (the bench extra)
 
 from bench.peers.store import open_store
-from musicstream.datasets import KPI_COLUMNS
+from musicstream.datasets import KPI_COLUMNS, PERIODS
 
 TOP = {"top_songs_daily": 3, "top_genres_daily": 5, "top_artists_daily": 10}
 
@@ -41,12 +41,21 @@ def songs(landing: Path) -> pd.DataFrame:
 
 
 def users(landing: Path) -> pd.DataFrame:
-    """Users by trimmed id (first row wins) with their KPI country (empty → Unknown)."""
+    """Users by trimmed id (first row wins) with their KPI country (empty → Unknown) and
+    the UTC date of their ``created_at`` (``signup``)."""
     frame = read(landing / "users", dtype=str, keep_default_na=False)
     frame["user_id"] = frame["user_id"].str.strip()
     frame = frame[frame["user_id"] != ""].drop_duplicates("user_id", keep="first")
     frame["country"] = frame["user_country"].str.strip().replace("", "Unknown")
+    frame["signup"] = utc_date(frame.get("created_at", pd.Series("", index=frame.index)))
     return frame
+
+
+def utc_date(text: pd.Series) -> pd.Series:
+    """A date or timestamp column as its UTC date (a bare date is that date, an offset is
+    converted to UTC first); empty or unparseable is NaT."""
+    parsed = pd.to_datetime(text.str.strip(), utc=True, format="ISO8601", errors="coerce")
+    return parsed.dt.tz_convert(None).dt.normalize()
 
 
 def streams(landing: Path) -> pd.DataFrame:
@@ -64,9 +73,10 @@ def load(landing: Path) -> pd.DataFrame:
     """Kept streams joined with their song and user: one row per stream event."""
     song_cols = ["track_id", "track_name", "artists", "genre", "duration_ms"]
     events = streams(landing).merge(songs(landing)[song_cols], on="track_id")
-    events = events.merge(users(landing)[["user_id", "country"]], on="user_id")
+    events = events.merge(users(landing)[["user_id", "country", "signup"]], on="user_id")
     events["listen_ms"] = events["ms_played"].fillna(events["duration_ms"]).astype("int64")
     events["report_date"] = events["ts"].dt.tz_convert(None).dt.normalize()
+    events["hour"] = events["ts"].dt.hour
     return events
 
 
@@ -100,6 +110,66 @@ def artist_plays(events: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def user_daily(events: pd.DataFrame) -> pd.DataFrame:
+    """Per listener and day: streams, distinct tracks, ms, and the genre with most streams
+    (ties: more ms in it, then genre ascending)."""
+    keys = ["user_id", "report_date"]
+    per_user = events.groupby(keys).agg(
+        listen_count=("track_id", "size"),
+        unique_tracks=("track_id", "nunique"),
+        total_listening_ms=("listen_ms", "sum"),
+    )
+    genres = events.groupby([*keys, "genre"]).agg(
+        plays=("track_id", "size"), ms=("listen_ms", "sum")
+    )
+    ordered = genres.reset_index().sort_values(
+        [*keys, "plays", "ms", "genre"], ascending=[True, True, False, False, True]
+    )
+    top_genre = ordered.drop_duplicates(keys).set_index(keys)["genre"].rename("top_genre")
+    return per_user.join(top_genre).reset_index()
+
+
+def period_bounds(dates: pd.Series, kind: str) -> tuple[pd.Series, pd.Series]:
+    """The first and last date of the ``kind`` period (day, ISO week, month) of each date."""
+    if kind == "day":
+        return dates, dates
+    if kind == "week":
+        monday = dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")
+        return monday, monday + pd.Timedelta(days=6)
+    months = dates.dt.to_period("M")
+    return months.dt.start_time, months.dt.end_time.dt.normalize()
+
+
+def active_listeners(events: pd.DataFrame) -> pd.DataFrame:
+    """Per period kind and period: distinct listeners, the new ones (signup date inside the
+    period), streams and ms."""
+    tables = []
+    for kind in PERIODS:
+        start, end = period_bounds(events["report_date"], kind)
+        keys = ["period_start", "period_end"]
+        per_listener = (
+            events.assign(period_start=start, period_end=end)
+            .groupby([*keys, "user_id"])
+            .agg(
+                listen_count=("user_id", "size"),
+                total_listening_ms=("listen_ms", "sum"),
+                signup=("signup", "first"),
+            )
+            .reset_index()
+        )
+        per_listener["new"] = per_listener["signup"].between(
+            per_listener["period_start"], per_listener["period_end"]
+        )
+        table = per_listener.groupby(keys).agg(
+            listeners=("user_id", "size"),
+            new_listeners=("new", "sum"),
+            listen_count=("listen_count", "sum"),
+            total_listening_ms=("total_listening_ms", "sum"),
+        )
+        tables.append(table.reset_index().assign(period=kind))
+    return pd.concat(tables, ignore_index=True)
+
+
 def kpis(events: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Every SPEC §3 KPI table of the events."""
     genre = stats(events, ["report_date", "genre"])
@@ -122,16 +192,21 @@ def kpis(events: pd.DataFrame) -> dict[str, pd.DataFrame]:
             "artist",
             TOP["top_artists_daily"],
         ),
+        "user_daily": user_daily(events),
+        "hourly_activity": stats(events, ["report_date", "hour"]),
+        "active_listeners": active_listeners(events),
     }
 
 
 def write(tables: dict[str, pd.DataFrame], store: Path) -> None:
-    """Each table into the store in one ``to_sql`` call (batched inserts)."""
+    """Each table into the store in one ``to_sql`` call (batched inserts), dates as ISO text."""
     con = open_store(store)
     try:
         for table, frame in tables.items():
-            out = frame.assign(report_date=frame["report_date"].dt.strftime("%Y-%m-%d"))
-            out[list(KPI_COLUMNS[table])].to_sql(table, con, if_exists="append", index=False)
+            out = frame[list(KPI_COLUMNS[table])].copy()
+            for column in out.select_dtypes("datetime").columns:
+                out[column] = out[column].dt.strftime("%Y-%m-%d")
+            out.to_sql(table, con, if_exists="append", index=False)
         con.commit()
     finally:
         con.close()
