@@ -19,8 +19,9 @@ from musicstream.datasets import KPI_TABLES
 from musicstream.errors import UserError
 from musicstream.settings import Settings
 from musicstream.stores import KpiQuery
-from musicstream.stores.dynamodb import SPECS, DynamoDBStore
+from musicstream.stores.dynamodb import DynamoDBStore
 from musicstream.stores.dynamodb_batch import Backoff, StoreWriteError
+from musicstream.stores.dynamodb_tables import SPECS
 
 from .data import (
     D1,

@@ -200,7 +200,7 @@ def store_statements() -> list[Node]:
     batch-write the dimension tables (songs, users: upserts, nothing read). No CreateTable,
     no Scan, no GetItem."""
     from musicstream.datasets import DIMENSION_KEYS
-    from musicstream.stores.dynamodb import SPECS
+    from musicstream.stores.dynamodb_tables import SPECS
 
     kpis = [arn_of(table_id(t)) for t in SPECS if t not in DIMENSION_KEYS]
     dimensions = [arn_of(table_id(t)) for t in SPECS if t in DIMENSION_KEYS]

@@ -185,11 +185,11 @@ def table_id(table: str) -> str:
 def kpi_tables() -> dict[str, Node]:
     """One on-demand table per KPI table, named ``<StorePrefix><table>``, with point-in-time
     recovery and the stack's key; keys and indexes exactly as ``store init`` creates them."""
-    from musicstream.stores.dynamodb import SPECS, _table_definition
+    from musicstream.stores.dynamodb_tables import SPECS, table_definition
 
     out: dict[str, Node] = {}
     for table, spec in SPECS.items():
-        props = _table_definition(f"${{StorePrefix}}{table}", spec)
+        props = table_definition(f"${{StorePrefix}}{table}", spec)
         props["TableName"] = sub(props["TableName"])
         props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
         props["SSESpecification"] = {

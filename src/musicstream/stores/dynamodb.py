@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from musicstream.datasets import DIMENSION_COLUMNS, KPI_COLUMNS, PERIOD_TABLES
 from musicstream.errors import UserError
 from musicstream.stores import STORE_COLUMNS, STORE_KEYS, KpiQuery, Row, rows_of
 from musicstream.stores.dynamodb_batch import Backoff, BatchWriter, WriteRequest
+from musicstream.stores.dynamodb_tables import SPECS, TableSpec, check_schema, table_definition
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -34,42 +34,6 @@ if TYPE_CHECKING:
 RANK_WIDTH = 4  # top_songs_daily sort key `genre#0001`: zero-padded so ranks sort as text
 WRITERS = 8  # parallel BatchWriteItem senders: against moto 1 → 8 took ~670 → ~2100 items/s
 
-
-@dataclass(frozen=True)
-class TableSpec:
-    """Partition key, sort key (none for songs, users), and the optional GSI (partition,
-    sort) with its projection."""
-
-    pk: str
-    sk: str | None
-    index: tuple[str, str] | None = None
-    index_projection: str = "ALL"
-
-    @property
-    def index_name(self) -> str | None:
-        return f"{self.index[0]}-{self.index[1]}" if self.index else None
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        return (self.pk, self.sk) if self.sk else (self.pk,)
-
-
-SPECS: dict[str, TableSpec] = {
-    "genre_daily": TableSpec("report_date", "genre", index=("genre", "report_date")),
-    "top_songs_daily": TableSpec("report_date", "genre_rank"),
-    "top_genres_daily": TableSpec("report_date", "rank"),
-    # the report_date index only finds a date's keys (per-date replace): keys are enough
-    "track_daily": TableSpec("track_id", "report_date", ("report_date", "track_id"), "KEYS_ONLY"),
-    "country_daily": TableSpec("report_date", "country"),
-    "top_artists_daily": TableSpec("report_date", "rank"),
-    # as track_daily: per user, the report_date index finds a date's keys
-    "user_daily": TableSpec("user_id", "report_date", ("report_date", "user_id"), "KEYS_ONLY"),
-    "hourly_activity": TableSpec("report_date", "hour"),
-    "active_listeners": TableSpec("period", "period_start"),
-    "songs": TableSpec("track_id", None),
-    "users": TableSpec("user_id", None),
-}
-_ATTR_TYPES = {"rank": "N", "hour": "N"}  # every other key attribute is a string
 
 _ser, _de = TypeSerializer(), TypeDeserializer()
 
@@ -152,10 +116,10 @@ class DynamoDBStore:
             if exc.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise
         else:
-            _check_schema(self.name(table), spec, found)
+            check_schema(self.name(table), spec, found)
             return bool(found.get("TableStatus") != "ACTIVE")
         try:
-            self.client.create_table(**_table_definition(self.name(table), spec))
+            self.client.create_table(**table_definition(self.name(table), spec))
         except ClientError as exc:  # another process created it a moment ago
             if exc.response["Error"]["Code"] != "ResourceInUseException":
                 raise
@@ -305,42 +269,3 @@ def _expressions(
     if filters:
         out["FilterExpression"] = " AND ".join(term(c, "=", v) for c, v in filters.items())
     return {**out, "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
-
-
-def _table_definition(name: str, spec: TableSpec) -> dict[str, Any]:
-    """CreateTable arguments: on-demand billing, the key schema and GSI of SPEC §5."""
-    attrs = {*spec.keys, *(spec.index or ())}
-    definition: dict[str, Any] = {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": a, "AttributeType": _ATTR_TYPES.get(a, "S")} for a in sorted(attrs)
-        ],
-        "KeySchema": _key_schema(*spec.keys),
-    }
-    if spec.index:
-        definition["GlobalSecondaryIndexes"] = [
-            {
-                "IndexName": spec.index_name,
-                "KeySchema": _key_schema(*spec.index),
-                "Projection": {"ProjectionType": spec.index_projection},
-            }
-        ]
-    return definition
-
-
-def _key_schema(pk: str, sk: str | None = None) -> list[dict[str, str]]:
-    ranged = [{"AttributeName": sk, "KeyType": "RANGE"}] if sk else []
-    return [{"AttributeName": pk, "KeyType": "HASH"}, *ranged]
-
-
-def _check_schema(name: str, spec: TableSpec, found: Mapping[str, Any]) -> None:
-    """An existing table must have our keys and index, or loads would fail obscurely."""
-    indexes = {i["IndexName"] for i in found.get("GlobalSecondaryIndexes", [])}
-    if found["KeySchema"] != _key_schema(*spec.keys) or (
-        spec.index_name and spec.index_name not in indexes
-    ):
-        raise UserError(
-            f"DynamoDB table {name} exists with another key schema or without index "
-            f"{spec.index_name}; drop it or choose another store_prefix"
-        )

@@ -241,7 +241,9 @@ class DuckDBEngine:
     def write_kpis(self, dates: Sequence[date]) -> None:
         periods = periods_of(dates)
         rels = date_stream_files(self.lake, dates)
-        period_rels = date_stream_files(self.lake, covered_dates(periods))
+        # the rest of each period: the dates being computed come from their user_daily rows
+        others = sorted(set(covered_dates(periods)) - set(dates))
+        period_rels = date_stream_files(self.lake, others)
         n = self.top_n
         self.con.execute(
             "create or replace temp table kpi_params as select "

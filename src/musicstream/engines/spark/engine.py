@@ -236,8 +236,10 @@ class SparkEngine:
     def write_kpis(self, dates: Sequence[date]) -> None:
         periods = periods_of(dates)
         rels = date_stream_files(self.lake, dates)
-        period_rels = date_stream_files(self.lake, covered_dates(periods))
-        self._size_for(sum(self.lake.size(r) for r in period_rels))
+        # the rest of each period: the dates being computed come from their user_daily rows
+        others = sorted(set(covered_dates(periods)) - set(dates))
+        period_rels = date_stream_files(self.lake, others)
+        self._size_for(sum(self.lake.size(r) for r in [*rels, *period_rels]))
         n = self.top_n
         params = self.spark.sql(
             f"select {n.songs} as top_songs, {n.genres} as top_genres, {n.artists} as top_artists"

@@ -1,7 +1,19 @@
 -- Distinct listeners per day, ISO week and month, and the new ones among them (created_at,
 -- as a UTC date, inside the period; no created_at: never new). Each period is computed from
--- every curated stream of its dates (period_days lists them), never added up from days.
+-- every curated stream of its dates (period_days lists them), never added up from days'
+-- counts. A listener's day: for the dates being computed, their user_daily row (from the
+-- same streams and dimensions); for the period's other dates, from their curated streams
+-- (period_streams holds only those).
 with listener_days as (
+    select
+        report_date,
+        user_id,
+        listen_count,
+        total_listening_ms as listen_ms
+    from user_daily
+
+    union all
+
     select
         streams.report_date,
         streams.user_id,
