@@ -184,4 +184,3 @@ def test_missing_report_extra_is_a_hint(
     result = runner.invoke(app, ["report", "--lake", kpi_lake, "--out", str(tmp_path / "r.html")])
     assert result.exit_code == 2
     assert result.stderr == "error: plotly is missing: install the 'report' extra\n"
-
