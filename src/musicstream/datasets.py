@@ -253,7 +253,7 @@ STORE_DIMENSIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("created_at", "created_at", TIMESTAMP),
     ),
 }
-DIMENSION_KEYS: dict[str, str] = {"songs": "track_id", "users": "user_id"}
+DIMENSION_KEYS: dict[str, str] = {d.name: d.key for d in DATASETS if d.key}
 DIMENSION_COLUMNS: dict[str, dict[str, str]] = {
     name: Table(name, tuple((c, kind) for c, _, kind in cols)).store_columns()
     for name, cols in STORE_DIMENSIONS.items()

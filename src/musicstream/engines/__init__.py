@@ -6,14 +6,16 @@ nothing row-shaped crosses into Python.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
 from typing import TYPE_CHECKING, Protocol
 
 from musicstream import layout
-from musicstream.periods import Period
+from musicstream.datasets import KPIS, PERIOD_TABLES
+from musicstream.periods import Period, covered_dates, periods_of
 from musicstream.plugins import load_class
 
 if TYPE_CHECKING:
@@ -133,20 +135,41 @@ def date_stream_files(lake: Lake, dates: Sequence[date]) -> list[str]:
     ]
 
 
-def remove_stale_dates(
-    lake: Lake, table: str, dates: Sequence[date], written: Sequence[date]
-) -> None:
-    """Drop the partitions of ``dates`` a KPI table wrote no rows for: no stale rows stay."""
-    for day in set(dates) - set(written):
-        lake.remove(layout.kpi_day(table, day), recursive=True)
+@dataclass(frozen=True)
+class KpiWork:
+    """What one ``write_kpis`` computes: the dates, the periods they fall in, the curated
+    stream files of the dates, and those of the periods' other dates (active_listeners takes
+    the dates being computed from their user_daily rows, so no stream is read twice)."""
 
+    dates: list[date]
+    periods: list[Period]
+    date_files: list[str]
+    period_files: list[str]
 
-def remove_stale_periods(
-    lake: Lake, table: str, periods: Sequence[Period], written: Sequence[tuple[str, ...]]
-) -> None:
-    """Drop the partitions of ``periods`` a period table wrote no rows for."""
-    for kind, start in {(p.kind, p.start.isoformat()) for p in periods} - set(written):
-        lake.remove(layout.kpi_period(table, kind, start), recursive=True)
+    @classmethod
+    def of(cls, lake: Lake, dates: Sequence[date]) -> KpiWork:
+        periods = periods_of(dates)
+        others = sorted(set(covered_dates(periods)) - set(dates))
+        files = date_stream_files(lake, dates), date_stream_files(lake, others)
+        return cls(sorted(dates), periods, *files)
+
+    def partitions(self, table: str) -> tuple[tuple[str, ...], Callable[..., str]]:
+        """The partition keys of a KPI table, and where one partition's file goes."""
+        keys = tuple(name for name, _ in KPIS[table].partition)
+        file = layout.kpi_period_file if table in PERIOD_TABLES else layout.kpi_file
+        return keys, functools.partial(file, table)
+
+    def remove_stale(self, lake: Lake, table: str, written: Sequence[tuple[str, ...]]) -> None:
+        """Drop the partitions of this work a table wrote no rows for: no stale rows stay."""
+        wanted: set[tuple[str, ...]]
+        if table in PERIOD_TABLES:
+            wanted = {(p.kind, p.start.isoformat()) for p in self.periods}
+            folder = functools.partial(layout.kpi_period, table)
+        else:
+            wanted = {(day.isoformat(),) for day in self.dates}
+            folder = functools.partial(layout.kpi_day, table)
+        for values in wanted - set(written):
+            lake.remove(folder(*values), recursive=True)
 
 
 def partition_values(path: str, keys: Sequence[str]) -> tuple[str, ...] | None:

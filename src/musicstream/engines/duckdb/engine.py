@@ -19,17 +19,15 @@ from musicstream.engines import (
     BatchContext,
     FileCounts,
     FileSpec,
+    KpiWork,
     bookkeeping,
     changed_rows,
-    date_stream_files,
     partition_values,
     period_days,
-    remove_stale_dates,
-    remove_stale_periods,
     sql,
 )
 from musicstream.engines.duckdb.reader import read_raw
-from musicstream.periods import Period, covered_dates, periods_of
+from musicstream.periods import Period
 from musicstream.sqltext import literal, literal_list
 
 if TYPE_CHECKING:
@@ -239,48 +237,33 @@ class DuckDBEngine:
     # -- transform -----------------------------------------------------------------------
 
     def write_kpis(self, dates: Sequence[date]) -> None:
-        periods = periods_of(dates)
-        rels = date_stream_files(self.lake, dates)
-        # the rest of each period: the dates being computed come from their user_daily rows
-        others = sorted(set(covered_dates(periods)) - set(dates))
-        period_rels = date_stream_files(self.lake, others)
+        work = KpiWork.of(self.lake, dates)
         n = self.top_n
         self.con.execute(
             "create or replace temp table kpi_params as select "
             f"{n.songs} as top_songs, {n.genres} as top_genres, {n.artists} as top_artists"
         )
-        self._set_period_days(periods)
-        wanted = sorted(set(rels) | set(period_rels))
+        self._set_period_days(work.periods)
+        wanted = sorted({*work.date_files, *work.period_files})
         with self._readable(wanted) as files:  # the tables reading streams run inside
             local = dict(zip(wanted, files, strict=True))
-            self.con.execute(
-                f"create or replace temp view date_streams as {_streams([local[r] for r in rels])}"
-            )
+            date_streams = _streams([local[r] for r in work.date_files])
+            self.con.execute(f"create or replace temp view date_streams as {date_streams}")
             self.con.execute(
                 "create or replace temp view period_streams as select report_date, user_id, "
-                f"track_id, ms_played from ({_streams([local[r] for r in period_rels])})"
+                f"track_id, ms_played from ({_streams([local[r] for r in work.period_files])})"
             )
-            for name in ("keyed_songs", "keyed_users", "track_artists"):
+            for name in ("keyed_songs", "keyed_users", "track_artists", "plays"):
                 self.con.execute(f"create or replace temp table {name} as {sql('kpis/' + name)}")
-            self.con.execute(f"create or replace temp table plays as {sql('kpis/plays')}")
-            for table in KPI_TABLES:  # in build order: the top_* tables rank their daily table
-                self._compute(table)
-                target = functools.partial(layout.kpi_file, table)
-                written = self._write_partitions(f"select * from {table}", ("report_date",), target)
-                remove_stale_dates(
-                    self.lake, table, dates, [date.fromisoformat(d) for (d,) in written]
-                )
-            for table in PERIOD_TABLES:
-                self._compute(table)
-                target = functools.partial(layout.kpi_period_file, table)
-                keys = ("period", "period_start")
-                written_periods = self._write_partitions(f"select * from {table}", keys, target)
-                remove_stale_periods(self.lake, table, periods, written_periods)
+            # in build order: the top_* tables rank their daily table, active_listeners reads
+            # user_daily
+            for table in (*KPI_TABLES, *PERIOD_TABLES):
+                self.con.execute(f"create or replace temp table {table} as {sql('kpis/' + table)}")
+                keys, target = work.partitions(table)
+                written = self._write_partitions(f"select * from {table}", keys, target)
+                work.remove_stale(self.lake, table, written)
         for table in ("plays", *KPI_TABLES, *PERIOD_TABLES):
             self.con.execute(f"drop table {table}")
-
-    def _compute(self, table: str) -> None:
-        self.con.execute(f"create or replace temp table {table} as {sql('kpis/' + table)}")
 
     def _set_period_days(self, periods: Sequence[Period]) -> None:
         self.con.execute(

@@ -23,18 +23,15 @@ from musicstream.engines import (
     BatchContext,
     FileCounts,
     FileSpec,
+    KpiWork,
     bookkeeping,
     changed_rows,
-    date_stream_files,
     period_days,
-    remove_stale_dates,
-    remove_stale_periods,
 )
 from musicstream.engines.spark.reader import read_records
 from musicstream.engines.spark.session import get_session, local_frame, shuffle_partitions
 from musicstream.engines.spark.translate import spark_sql, to_spark
 from musicstream.engines.spark.writer import write_file, write_partitions
-from musicstream.periods import covered_dates, periods_of
 
 if TYPE_CHECKING:
     from musicstream.lake import Lake
@@ -234,36 +231,27 @@ class SparkEngine:
     # -- transform -----------------------------------------------------------------------
 
     def write_kpis(self, dates: Sequence[date]) -> None:
-        periods = periods_of(dates)
-        rels = date_stream_files(self.lake, dates)
-        # the rest of each period: the dates being computed come from their user_daily rows
-        others = sorted(set(covered_dates(periods)) - set(dates))
-        period_rels = date_stream_files(self.lake, others)
-        self._size_for(sum(self.lake.size(r) for r in [*rels, *period_rels]))
+        work = KpiWork.of(self.lake, dates)
+        self._size_for(sum(self.lake.size(r) for r in [*work.date_files, *work.period_files]))
         n = self.top_n
         params = self.spark.sql(
             f"select {n.songs} as top_songs, {n.genres} as top_genres, {n.artists} as top_artists"
         )
         self._view("kpi_params", params)
         ddl = "period string, period_start date, period_end date, report_date date"
-        rows = [tuple(str(v) for v in row) for row in period_days(periods)]
+        rows = [tuple(str(v) for v in row) for row in period_days(work.periods)]
         self._view("period_days", local_frame(self.spark, rows, ddl))
-        self._view("date_streams", self._streams(rels))
+        self._view("date_streams", self._streams(work.date_files))
         columns = ("report_date", "user_id", "track_id", "ms_played")
-        self._view("period_streams", self._streams(period_rels).select(*columns))
-        for name in ("keyed_songs", "keyed_users", "track_artists"):
+        self._view("period_streams", self._streams(work.period_files).select(*columns))
+        for name in ("keyed_songs", "keyed_users", "track_artists", "plays"):
             self._view(name, self.spark.sql(spark_sql(f"kpis/{name}")), keep=True)
-        self._view("plays", self.spark.sql(spark_sql("kpis/plays")), keep=True)
-        for table in KPI_TABLES:  # in build order: the top_* tables rank their daily table
+        # in build order: the top_* tables rank their daily table, active_listeners reads
+        # user_daily
+        for table in (*KPI_TABLES, *PERIOD_TABLES):
             frame = self._view(table, self.spark.sql(spark_sql(f"kpis/{table}")), keep=True)
-            target = functools.partial(layout.kpi_file, table)
-            written = write_partitions(self.lake, frame, ("report_date",), target)
-            remove_stale_dates(self.lake, table, dates, [date.fromisoformat(d) for (d,) in written])
-        for table in PERIOD_TABLES:
-            frame = self._view(table, self.spark.sql(spark_sql(f"kpis/{table}")))
-            target = functools.partial(layout.kpi_period_file, table)
-            done = write_partitions(self.lake, frame, ("period", "period_start"), target)
-            remove_stale_periods(self.lake, table, periods, done)
+            keys, target = work.partitions(table)
+            work.remove_stale(self.lake, table, write_partitions(self.lake, frame, keys, target))
         for name in ("plays", *KPI_TABLES, *PERIOD_TABLES):
             self._drop(name)
 
