@@ -19,3 +19,8 @@ class LedgerDamaged(UserError):
     def __init__(self, message: str, path: str) -> None:
         super().__init__(message)
         self.path = path  # lake-relative, e.g. ``_state/batches/<batch_id>.json``
+
+
+class StoreNotReady(UserError):
+    """The serving store has no such table, or no KPIs yet: nothing was loaded (the read API
+    answers 503, not 400: the request was fine)."""

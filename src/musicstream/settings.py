@@ -13,7 +13,14 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -78,6 +85,11 @@ class Settings(BaseSettings):
     sns_topic_arn: str | None = None
     aws_endpoint_url: str | None = None
     aws_region: str | None = None
+    # The read API (`musicstream serve`): where it listens, and the bearer token every /v1
+    # route then requires (none: open, which is why it binds loopback by default).
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=0, le=65535)
+    api_token: SecretStr | None = None
     log_format: Literal["text", "json"] = "text"
     progress: bool = True
 

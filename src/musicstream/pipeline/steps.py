@@ -38,10 +38,13 @@ from musicstream.state import (
     Ledger,
     run_lock,
 )
-from musicstream.stores import create_store
+from musicstream.stores import Load, create_store
 
 OnStep = Callable[[str], None]
 ORDER = (PLANNED, CURATED, COMPUTED, COMMITTED, ARCHIVED)
+
+
+BACKFILL = "backfill"  # the batch id a load records when no batch made it (backfill, repair)
 
 
 def no_step(name: str) -> None:
@@ -220,12 +223,14 @@ class Steps:
 
     def load_dates(self, dates: Sequence[date], changes_of: str | None = None) -> None:
         """Per-date replacement in the store of every KPI table of ``dates`` (and of their
-        periods); with ``changes_of``, that batch's changed dimension rows upserted too."""
+        periods); with ``changes_of``, that batch's changed dimension rows upserted too. The
+        store then records the load (batch id, or ``backfill``), for ``/health``."""
         store = create_store(self.settings)
         try:
             load.load_dates(self.lake, store, dates, on_date=lambda d: self.on_step(f"load:{d}"))
             if changes_of is not None:
                 load.load_changes(self.lake, store, changes_of)
+            store.record_load(Load.now(changes_of or BACKFILL, dates, store.last_load()))
         finally:
             store.close()
 

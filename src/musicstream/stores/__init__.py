@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from musicstream.datasets import DIMENSION_COLUMNS, DIMENSION_KEYS, KPI_COLUMNS, KPI_KEYS, PERIODS
@@ -23,24 +23,38 @@ STORE_KEYS: dict[str, tuple[str, ...]] = {
     **KPI_KEYS,
     **{name: (key,) for name, key in DIMENSION_KEYS.items()},
 }
-# The KpiQuery filters: (field, column it selects on, its CLI option).
-FILTERS = (
-    ("genre", "genre", "--genre"),
-    ("track", "track_id", "--track"),
-    ("user", "user_id", "--user"),
-    ("period", "period", "--period"),
-)
-_RANGES = (
-    "a date range is served for one genre (genre_daily --genre G), one track "
-    "(track_daily --track ID), one user (user_daily --user ID) or one period kind "
-    "(active_listeners --period P)"
+# The KpiQuery filters: (field, column it selects on).
+FILTERS = (("genre", "genre"), ("track", "track_id"), ("user", "user_id"), ("period", "period"))
+
+
+@dataclass(frozen=True)
+class Words:
+    """How a caller spells a query's parts, so a refusal names what to type: the ``kpis``
+    command's options or the read API's parameters."""
+
+    names: Mapping[str, str]  # field (date, from, to, genre, track, user, period) → spelling
+    sep: str  # between a name and its value
+
+    def __call__(self, part: str, value: str = "") -> str:
+        return f"{self.names[part]}{self.sep}{value}" if value else self.names[part]
+
+    def range(self) -> str:
+        return f"{self('from')}/{self('to')}"
+
+
+CLI = Words({f: f"--{f}" for f in ("date", "from", "to", "genre", "track", "user", "period")}, " ")
+HTTP = Words(
+    {"date": "date", "from": "from", "to": "to", "genre": "genre", "track": "track_id"}
+    | {"user": "user_id", "period": "period"},
+    "=",
 )
 
 
 @dataclass(frozen=True)
 class KpiQuery:
     """One of the SPEC §5 access patterns: a date, or a date range for one genre, track, user
-    or period kind (active_listeners: the dates bound period_start); or one song or user."""
+    or period kind (active_listeners: the dates bound period_start); or one song or user.
+    ``words`` spells the parts in the messages of :meth:`check`."""
 
     table: str
     date: dt.date | None = None
@@ -50,6 +64,7 @@ class KpiQuery:
     track: str | None = None
     user: str | None = None
     period: str | None = None
+    words: Words = field(default=CLI, compare=False, repr=False)
 
     @property
     def ranged(self) -> bool:
@@ -57,63 +72,103 @@ class KpiQuery:
 
     def filters(self) -> dict[str, str]:
         """The given filters, as column → value."""
-        return {col: v for f, col, _ in FILTERS if (v := getattr(self, f)) is not None}
+        return {col: v for f, col in FILTERS if (v := getattr(self, f)) is not None}
 
     def check(self) -> None:
         """Reject combinations no key serves, with a message that says what would."""
+        w = self.words
         if self.table in DIMENSION_COLUMNS:
             self._check_dimension()
             return
         if self.table not in KPI_COLUMNS:
             tables = ", ".join(STORE_COLUMNS)
             raise UserError(f"unknown KPI table {self.table!r}; one of {tables}")
-        for field, column, option in FILTERS:
-            if getattr(self, field) is not None and column not in KPI_COLUMNS[self.table]:
-                raise UserError(f"{self.table} has no {column} to select: drop {option}")
+        for name, column in FILTERS:
+            if getattr(self, name) is not None and column not in KPI_COLUMNS[self.table]:
+                raise UserError(f"{self.table} has no {column} to select: drop {w(name)}")
         self._check_dates()
         self._check_key()
 
     def _check_dimension(self) -> None:
-        """Patterns 11 and 12: one song by --track, one user by --user, nothing else."""
-        option = {"songs": "--track", "users": "--user"}[self.table]
-        field = option.removeprefix("--")
-        others = [o for f, _, o in FILTERS if f != field and getattr(self, f) is not None]
+        """Patterns 11 and 12: one song by track, one user by user id, nothing else."""
+        w, key = self.words, {"songs": "track", "users": "user"}[self.table]
+        others = [w(f) for f, _ in FILTERS if f != key and getattr(self, f) is not None]
         if self.date is not None or self.ranged or others:
-            given = others + ["--date"] * (self.date is not None) + ["--from/--to"] * self.ranged
-            raise UserError(f"{self.table} is read by {option} ID alone: drop {', '.join(given)}")
-        if getattr(self, field) is None:
-            raise UserError(f"{self.table} is read by key: add {option} ID")
+            given = others + [w("date")] * (self.date is not None) + [w.range()] * self.ranged
+            by = w(key, "ID")
+            raise UserError(f"{self.table} is read by {by} alone: drop {', '.join(given)}")
+        if getattr(self, key) is None:
+            raise UserError(f"{self.table} is read by key: add {w(key, 'ID')}")
 
     def _check_dates(self) -> None:
+        w = self.words
         if self.date is None and not self.ranged:
-            raise UserError("give --date, or --from/--to with --genre, --track, --user or --period")
+            keys = f"{w('genre')}, {w('track')}, {w('user')} or {w('period')}"
+            raise UserError(f"give {w('date')}, or {w.range()} with {keys}")
         if self.date is not None and self.ranged:
-            raise UserError("give either --date or --from/--to, not both")
+            raise UserError(f"give either {w('date')} or {w.range()}, not both")
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise UserError(f"--from {self.date_from} is after --to {self.date_to}")
+            raise UserError(
+                f"{w('from', str(self.date_from))} is after {w('to', str(self.date_to))}"
+            )
 
     def _check_key(self) -> None:
         """The key each table is read by (patterns 5, 8, 10), then which tables take ranges."""
+        w = self.words
         if self.table == "active_listeners":
             if self.period is None:
                 raise UserError(
-                    f"active_listeners is read per period kind: add --period ({'/'.join(PERIODS)})"
+                    f"active_listeners is read per period kind: add {w('period')} "
+                    f"({'/'.join(PERIODS)})"
                 )
             if self.period not in PERIODS:
                 raise UserError(f"unknown period {self.period!r}; one of {', '.join(PERIODS)}")
         if self.table == "track_daily" and self.date is not None and not self.track:
-            raise UserError("track_daily is read per track: add --track ID")
+            raise UserError(f"track_daily is read per track: add {w('track', 'ID')}")
         if self.table == "user_daily" and not self.user:
-            raise UserError("user_daily is read per user: add --user ID")
+            raise UserError(f"user_daily is read per user: add {w('user', 'ID')}")
         if self.ranged and not (
             (self.table == "genre_daily" and self.genre)
             or (self.table == "track_daily" and self.track)
             or self.table in ("user_daily", "active_listeners")
         ):
-            raise UserError(_RANGES)
+            raise UserError(
+                f"a date range is served for one genre (genre_daily {w('genre', 'G')}), one "
+                f"track (track_daily {w('track', 'ID')}), one user (user_daily "
+                f"{w('user', 'ID')}) or one period kind (active_listeners {w('period', 'P')})"
+            )
 
 
 Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Load:
+    """One finished load of the store: by a batch (its id), or a backfill (``backfill``),
+    when it finished (UTC, ISO 8601 with microseconds: it sorts as text), the dates it
+    replaced, and the latest date any load so far has put in the store."""
+
+    batch_id: str
+    finished_at: str
+    dates: int
+    date_from: str | None
+    date_to: str | None
+    latest_date: str | None
+
+    @classmethod
+    def now(cls, batch_id: str, dates: Sequence[dt.date], previous: Load | None) -> Load:
+        finished = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+        first, last = (min(dates).isoformat(), max(dates).isoformat()) if dates else (None, None)
+        known = [d for d in (last, previous and previous.latest_date) if d]
+        latest = max(known) if known else None
+        return cls(batch_id, finished.replace("+00:00", "Z"), len(dates), first, last, latest)
+
+    def row(self) -> Row:
+        return dict(vars(self))
+
+
+# The store's own table of finished loads: (column, type), finished_at is its key.
+LOAD_COLUMNS = {f: "int" if f == "dates" else "str" for f in Load.__dataclass_fields__}
 
 
 def column_values(data: pa.Table, name: str) -> list[Any]:
@@ -154,6 +209,14 @@ class Store(Protocol):
 
     def query(self, q: KpiQuery) -> list[Row]:
         """Rows for one access pattern, via keys only (never a full scan)."""
+        ...
+
+    def record_load(self, load: Load) -> None:
+        """Note a finished load (the ``loads`` table), for ``/health`` and freshness."""
+        ...
+
+    def last_load(self) -> Load | None:
+        """The latest load recorded; None when none is (or the store predates ``loads``)."""
         ...
 
     def close(self) -> None: ...

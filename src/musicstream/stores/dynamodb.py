@@ -21,8 +21,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from musicstream.datasets import DIMENSION_COLUMNS, KPI_COLUMNS, PERIOD_TABLES
-from musicstream.errors import UserError
-from musicstream.stores import STORE_COLUMNS, STORE_KEYS, KpiQuery, Row, rows_of
+from musicstream.errors import StoreNotReady, UserError
+from musicstream.stores import STORE_COLUMNS, STORE_KEYS, KpiQuery, Load, Row, rows_of
 from musicstream.stores.dynamodb_batch import Backoff, BatchWriter, WriteRequest
 from musicstream.stores.dynamodb_tables import SPECS, TableSpec, check_schema, table_definition
 
@@ -36,6 +36,7 @@ WRITERS = 8  # parallel BatchWriteItem senders: against moto 1 â†’ 8 took ~670 â
 
 
 _ser, _de = TypeSerializer(), TypeDeserializer()
+_LOAD_KIND = "load"  # the partition key value of every item of the loads table
 
 
 @functools.cache
@@ -206,12 +207,43 @@ class DynamoDBStore:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise
-            raise UserError(
+            raise StoreNotReady(
                 f"no DynamoDB table {self.name(q.table)}: run `musicstream run`"
             ) from None
         rows = [to_row(q.table, i) for i in items]
         keys = STORE_KEYS[q.table]
         return sorted(rows, key=lambda r: tuple((r[k] is None, r[k]) for k in keys))
+
+    def record_load(self, load: Load) -> None:
+        item = {"kind": _LOAD_KIND, **load.row()}
+        self._write([(self.name("loads"), {"PutRequest": {"Item": to_item("loads", item)}})])
+
+    def last_load(self) -> Load | None:
+        """The newest item of the ``loads`` partition: one Query, newest first, limit 1."""
+        try:
+            found = self.client.query(
+                TableName=self.name("loads"),
+                KeyConditionExpression="#k = :k",
+                ExpressionAttributeNames={"#k": "kind"},
+                ExpressionAttributeValues={":k": {"S": _LOAD_KIND}},
+                ScanIndexForward=False,
+                Limit=1,
+            )["Items"]
+        except ClientError as exc:  # a store made before loads were recorded
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            return None
+        if not found:
+            return None
+        plain = {k: _de.deserialize(v) for k, v in found[0].items()}
+        return Load(
+            str(plain["batch_id"]),
+            str(plain["finished_at"]),
+            int(plain["dates"]),
+            plain.get("date_from"),
+            plain.get("date_to"),
+            plain.get("latest_date"),
+        )
 
     def _query(self, **args: Any) -> list[dict[str, Any]]:
         pages = self.client.get_paginator("query").paginate(**args)

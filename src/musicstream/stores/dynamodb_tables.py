@@ -44,6 +44,8 @@ SPECS: dict[str, TableSpec] = {
     "active_listeners": TableSpec("period", "period_start"),
     "songs": TableSpec("track_id", None),
     "users": TableSpec("user_id", None),
+    # the store's own record of finished loads (``/health``): one partition, newest last
+    "loads": TableSpec("kind", "finished_at"),
 }
 _ATTR_TYPES = {"rank": "N", "hour": "N"}  # every other key attribute is a string
 

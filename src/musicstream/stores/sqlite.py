@@ -23,9 +23,17 @@ from typing import TYPE_CHECKING
 
 from musicstream import layout
 from musicstream.datasets import DIMENSION_COLUMNS, PERIOD_TABLES
-from musicstream.errors import UserError
+from musicstream.errors import StoreNotReady, UserError
 from musicstream.lake import open_lake
-from musicstream.stores import STORE_COLUMNS, STORE_KEYS, KpiQuery, Row, column_values
+from musicstream.stores import (
+    LOAD_COLUMNS,
+    STORE_COLUMNS,
+    STORE_KEYS,
+    KpiQuery,
+    Load,
+    Row,
+    column_values,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -82,16 +90,17 @@ class SQLiteStore:
         self.con.close()
 
     def init(self) -> None:
+        tables = {t: (c, _primary_key(t)) for t, c in STORE_COLUMNS.items()}
+        tables["loads"] = (LOAD_COLUMNS, ("finished_at",))
         with self.con:
             self.con.execute(
                 "create table if not exists loaded_dates (report_date text primary key)"
             )
-            for table, columns in STORE_COLUMNS.items():
+            for table, (columns, keys) in tables.items():
                 cols = ", ".join(f"{c} {_TYPES[t]}" for c, t in columns.items())
-                keys = ", ".join(_primary_key(table))
                 self.con.execute(
-                    f"create table if not exists {table} ({cols}, primary key ({keys})) "
-                    "without rowid"
+                    f"create table if not exists {table} ({cols}, "
+                    f"primary key ({', '.join(keys)})) without rowid"
                 )
                 if table in _INDEXES:
                     self.con.execute(
@@ -137,6 +146,25 @@ class SQLiteStore:
                 values = (column_values(part, c) for c in columns)
                 self.con.executemany(sql, zip(*values, strict=True))
 
+    def record_load(self, load: Load) -> None:
+        row = load.row()
+        marks = ", ".join("?" * len(row))
+        with self.con:
+            self.con.execute(
+                f"insert into loads ({', '.join(row)}) values ({marks})", (*row.values(),)
+            )
+
+    def last_load(self) -> Load | None:
+        try:
+            found = self.con.execute(
+                f"select {', '.join(LOAD_COLUMNS)} from loads order by finished_at desc limit 1"
+            ).fetchall()
+        except sqlite3.OperationalError as exc:  # a store made before loads were recorded
+            if "no such table" not in str(exc):
+                raise
+            return None
+        return Load(*found[0]) if found else None
+
     def query(self, q: KpiQuery) -> list[Row]:
         q.check()
         try:
@@ -144,7 +172,7 @@ class SQLiteStore:
         except sqlite3.OperationalError as exc:  # a store made before the table existed
             if "no such table" not in str(exc):
                 raise
-            raise UserError(f"no {q.table} in {self.path} yet: run `musicstream run`") from None
+            raise StoreNotReady(f"no {q.table} in {self.path} yet: run `musicstream run`") from None
         names = [d[0] for d in cur.description]
         rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
         for name in (n for n in names if STORE_COLUMNS[q.table][n] == "bool"):
@@ -170,7 +198,9 @@ def _connect(path: str) -> sqlite3.Connection:
 def _connect_read_only(path: str) -> sqlite3.Connection:
     """Open an existing, initialised store read-only (``mode=ro``): reading creates nothing."""
     if not os.path.isfile(path):
-        raise UserError(f"no KPIs loaded yet: {path} does not exist; run `musicstream run` first")
+        raise StoreNotReady(
+            f"no KPIs loaded yet: {path} does not exist; run `musicstream run` first"
+        )
     try:
         con = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=60)
         ready = con.execute("select 1 from sqlite_master where name = 'loaded_dates'").fetchone()
@@ -178,7 +208,7 @@ def _connect_read_only(path: str) -> sqlite3.Connection:
         raise UserError(f"cannot open SQLite store {path}: {exc}") from None
     if ready is None:
         con.close()
-        raise UserError(f"no KPIs loaded yet in {path}: run `musicstream run` first")
+        raise StoreNotReady(f"no KPIs loaded yet in {path}: run `musicstream run` first")
     return con
 
 
