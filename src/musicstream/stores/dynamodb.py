@@ -196,12 +196,15 @@ class DynamoDBStore:
     # -- read ----------------------------------------------------------------------------
 
     def query(self, q: KpiQuery) -> list[Row]:
-        """One SPEC §5 access pattern as a single (paginated) Query, or a GetItem."""
+        """One SPEC §5 access pattern as a single (paginated) Query, or a GetItem; strongly
+        consistent reads except on the genre index (a GSI has none)."""
         q.check()
         try:
             if q.table in DIMENSION_COLUMNS:
                 key = {c: _ser.serialize(v) for c, v in q.filters().items()}
-                found = self.client.get_item(TableName=self.name(q.table), Key=key).get("Item")
+                found = self.client.get_item(
+                    TableName=self.name(q.table), Key=key, ConsistentRead=True
+                ).get("Item")
                 return [] if found is None else [to_row(q.table, found)]
             items = self._query(TableName=self.name(q.table), **_query_args(q))
         except ClientError as exc:
@@ -228,6 +231,7 @@ class DynamoDBStore:
                 ExpressionAttributeValues={":k": {"S": _LOAD_KIND}},
                 ScanIndexForward=False,
                 Limit=1,
+                ConsistentRead=True,
             )["Items"]
         except ClientError as exc:  # a store made before loads were recorded
             if exc.response["Error"]["Code"] != "ResourceNotFoundException":
@@ -270,6 +274,9 @@ def _query_args(q: KpiQuery) -> dict[str, Any]:
         elif spec.sk == "genre_rank" and "genre" in filters:
             g = filters.pop("genre")
             cond[spec.sk] = ("between", (f"{g}#{'0' * RANK_WIDTH}", f"{g}#{'9' * RANK_WIDTH}"))
+    # Strongly consistent where DynamoDB offers it (not on a GSI): a read after a load
+    # finished sees that load's items.
+    args.setdefault("ConsistentRead", "IndexName" not in args)
     return {**args, **_expressions(q.table, cond, filters)}
 
 
