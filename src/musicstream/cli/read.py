@@ -98,3 +98,27 @@ def validate_cmd(
     settings = settings_from(config, log_format, lake=lake)
     report = dryrun.dry_run(settings, path, dataset)
     emit(settings, report, dryrun.render)
+
+
+@app.command("sql")
+def sql_cmd(
+    query: Annotated[str, typer.Argument(help="SQL (DuckDB dialect) over the lake's tables.")],
+    lake: Lake = None,
+    config: Config = None,
+    output: Annotated[
+        Output, typer.Option("--format", help="How to print the rows.")
+    ] = Output.table,
+) -> None:
+    """Ad-hoc SQL on the lake's Parquet: one view per table, as musicstream.connect() gives.
+
+    \b
+    Views: every KPI table (report_date a DATE), batch_quality, the curated
+    streams / songs / users, quarantine_songs / _users / _streams / _files.
+    Example: musicstream sql "select genre, sum(listen_count) as plays
+             from genre_daily where report_date >= '2026-01-01' group by genre"
+    """
+    from musicstream import analyst, console
+
+    settings = settings_from(config, None, lake=lake)
+    rows = analyst.query_rows(settings.lake, query)
+    console.print_rows("sql", rows, output.value)

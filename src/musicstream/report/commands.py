@@ -1,4 +1,4 @@
-"""CLI commands of the analysis layer: ``catalog ddl``, ``query`` and ``report``.
+"""CLI commands of the analysis layer: ``catalog ddl|duckdb``, ``query`` and ``report``.
 
 Thin shells: parse options, call one function, print. Importing this module stays cheap
 (typer only); duckdb, sqlglot, plotly and matplotlib load inside the command that runs.
@@ -92,6 +92,26 @@ def catalog_ddl(
         typer.echo(render_ddl(_lake(lake), database, start), nl=False)
 
 
+def catalog_duckdb(
+    out: Annotated[
+        Path, typer.Option(help="DuckDB database file to write (its views are replaced).")
+    ],
+    lake: Lake = None,
+) -> None:
+    """Write a DuckDB database file with a view per lake table, for BI tools (DBeaver, …).
+
+    The views read the lake's Parquet in place by absolute path, as musicstream.connect()
+    does; run it again once a table that had no files gets some.
+    """
+    with _user_errors():
+        from musicstream.report.views import write_catalog
+
+        empty = write_catalog(_lake(lake), out)
+    if empty:
+        typer.echo(f"no files yet (empty views): {', '.join(empty)}", err=True)
+    typer.echo(str(out))
+
+
 def query(
     name: Annotated[str | None, typer.Argument(help="Query name; omit to list them.")] = None,
     lake: Lake = None,
@@ -173,9 +193,10 @@ def _file_in_the_way(folder: Path) -> Path | None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``catalog ddl``, ``query`` and ``report`` to the main CLI app."""
-    catalog = typer.Typer(help="Athena catalog of the lake.", no_args_is_help=True)
+    """Add ``catalog ddl``, ``catalog duckdb``, ``query`` and ``report`` to the main CLI app."""
+    catalog = typer.Typer(help="Catalogs of the lake: Athena DDL, DuckDB.", no_args_is_help=True)
     catalog.command("ddl")(catalog_ddl)
+    catalog.command("duckdb")(catalog_duckdb)
     app.add_typer(catalog, name="catalog")
     app.command("query")(query)
     app.command("report")(report)

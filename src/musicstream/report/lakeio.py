@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from musicstream.errors import UserError
-from musicstream.report.tables import TABLES, TableSpec
+from musicstream.report.tables import TABLES, PartitionKey, TableSpec
 from musicstream.sqltext import literal
 
 
@@ -60,6 +60,7 @@ def readable(lake: str, tables: Iterable[str]) -> Iterator[str]:
 
     settings = load_settings(lake=root)
     remote = open_lake(settings.lake, settings.aws_endpoint_url, settings.aws_region)
+    remote.require()  # a missing bucket is one clear line, not an empty lake
     rels = sorted(
         {
             path
@@ -88,17 +89,26 @@ def has_files(con: duckdb.DuckDBPyConnection, lake: str, spec: TableSpec) -> boo
     return bool(found and found[0][0])
 
 
-def source_sql(lake: str, spec: TableSpec) -> str:
+def source_sql(lake: str, spec: TableSpec, *, typed_keys: bool = False) -> str:
     """DuckDB ``select`` over a table's files, partition keys read from the path as strings.
 
     The partition keys stay strings, as in the Athena DDL, so a query means the same on
-    both engines; queries cast them where they need a date.
+    both engines; queries cast them where they need a date. ``typed_keys`` reads the dated
+    keys (``report_date``, ``period_start``) as DATE instead, for the analysts' views: typed
+    here, in the scan, so that a filter on them still skips the other partitions' files.
     """
     glob = literal(table_glob(lake, spec))
     if not spec.partition:
         return f"select * from read_parquet({glob})"
-    types = "{" + ", ".join(f"{literal(k)}: 'varchar'" for k in spec.partition_names) + "}"
-    return f"select * from read_parquet({glob}, hive_partitioning = true, hive_types = {types})"
+    types = ", ".join(
+        f"{literal(k.name)}: {literal(key_type(k, typed_keys))}" for k in spec.partition
+    )
+    return f"select * from read_parquet({glob}, hive_partitioning = true, hive_types = {{{types}}})"
+
+
+def key_type(key: PartitionKey, typed: bool = True) -> str:
+    """The DuckDB type a partition key is read as: a dated key as ``date`` when ``typed``."""
+    return "date" if typed and key.projection == "date" else "varchar"
 
 
 def require_table(con: duckdb.DuckDBPyConnection, lake: str, name: str) -> TableSpec:

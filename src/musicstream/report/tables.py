@@ -1,8 +1,9 @@
 """The lake tables the report layer reads: names, locations, columns and partitioning.
 
-One registry serves both consumers, so they cannot drift apart: the Athena catalog
-(``catalog.py`` renders ``CREATE EXTERNAL TABLE`` from it) and the local DuckDB runner
-(``lakeio.py`` maps each table name to a ``read_parquet`` over the same files).
+One registry serves every consumer, so they cannot drift apart: the Athena catalog
+(``catalog.py`` renders ``CREATE EXTERNAL TABLE`` from it), the local DuckDB runner
+(``lakeio.py`` maps each table name to a ``read_parquet`` over the same files) and the
+analysts' DuckDB views (``views.py``, ``musicstream.connect``).
 Columns and types come from ``musicstream.datasets`` (as Athena / Hive DDL names), folders
 from ``musicstream.layout``: SPEC.md §3 and §4.
 """
@@ -13,7 +14,7 @@ import posixpath
 from dataclasses import dataclass
 
 from musicstream import layout
-from musicstream.datasets import BATCH_QUALITY, CURATED, DIMENSIONS, KPIS, PERIODS
+from musicstream.datasets import BATCH_QUALITY, CURATED, DIMENSIONS, KPIS, PERIODS, QUARANTINE
 from musicstream.schema import DATE, Table
 
 Column = tuple[str, str]
@@ -66,9 +67,9 @@ def _key(name: str, kind: str) -> PartitionKey:
     return PartitionKey(name, "injected")
 
 
-def _spec(table: Table, prefix: str) -> TableSpec:
-    keys = tuple(_key(name, kind) for name, kind in table.partition)
-    return TableSpec(table.name, prefix, table.athena_columns(), keys)
+def _spec(table: Table, prefix: str, name: str | None = None) -> TableSpec:
+    keys = tuple(_key(key, kind) for key, kind in table.partition)
+    return TableSpec(name or table.name, prefix, table.athena_columns(), keys)
 
 
 KPI_TABLES: tuple[TableSpec, ...] = (
@@ -81,4 +82,11 @@ CURATED_TABLES: tuple[TableSpec, ...] = (
     *(_spec(CURATED[d], posixpath.dirname(layout.dimension(d))) for d in DIMENSIONS),
 )
 
-TABLES: dict[str, TableSpec] = {t.name: t for t in KPI_TABLES + CURATED_TABLES}
+# The bad rows of each dataset and the files quarantined whole (``quarantine_files``), named
+# apart from the curated tables of the same dataset. Not in the Athena catalog (yet).
+QUARANTINE_TABLES: tuple[TableSpec, ...] = tuple(
+    _spec(table, layout.quarantined(dataset), f"quarantine_{dataset}")
+    for dataset, table in QUARANTINE.items()
+)
+
+TABLES: dict[str, TableSpec] = {t.name: t for t in KPI_TABLES + CURATED_TABLES + QUARANTINE_TABLES}
