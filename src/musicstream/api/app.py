@@ -42,7 +42,11 @@ if TYPE_CHECKING:
 MAX_RANGE_DAYS = 366  # a longer range is refused: never a scan-sized answer
 PARAMETERS = ("date", "from", "to", "genre", "track_id", "user_id", "period")
 DASHBOARD = Path(str(importlib.resources.files("musicstream.api") / "dashboard"))
-ASSETS = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+ASSETS = {
+    "dashboard.js": "text/javascript",
+    "charts.js": "text/javascript",
+    "dashboard.css": "text/css",
+}
 
 
 class ApiError(Exception):
@@ -219,7 +223,9 @@ def _pages(app: FastAPI, settings: Settings, stores: Stores) -> None:
     @app.get("/assets/{name}", include_in_schema=False)
     def asset(name: str) -> Response:
         if name == "plotly.min.js":  # the chart library, from the installed plotly package
-            return FileResponse(_plotly_js(), media_type="text/javascript")
+            # 4.8 MB: the browser keeps it a day rather than fetch it on every page load
+            cache = {"Cache-Control": "public, max-age=86400"}
+            return FileResponse(_plotly_js(), media_type="text/javascript", headers=cache)
         if name not in ASSETS:
             raise ApiError(404, f"no asset {name!r}")
         return FileResponse(DASHBOARD / name, media_type=ASSETS[name])
