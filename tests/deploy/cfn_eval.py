@@ -32,6 +32,7 @@ BUCKET = "lake-bucket"
 LOG_BUCKET = "access-log-bucket"
 ADMIN = f"arn:aws:iam::{ACCOUNT}:role/admin"
 KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+API_ID = "a1b2c3d4e5"  # the HTTP API's id
 
 
 def role_arn(logical: str) -> str:
@@ -54,12 +55,23 @@ def symbolic_names(template: Mapping[str, Any]) -> dict[str, str]:
         "RunTopic": f"arn:aws:sns:us-east-1:{ACCOUNT}:stack-runs",
         "DataKey.Arn": KEY,
         "GlueSecurityConfiguration": "stack-glue",
+        "AWS::URLSuffix": "amazonaws.com",
+        "ApiCodeKey": "code/musicstream-api.zip",
+        "HttpApi": API_ID,
+        "ApiIntegration": "integ01",
     }
+    regional = f"us-east-1:{ACCOUNT}"
     for logical, resource in template["Resources"].items():
-        kind = resource["Type"]
+        kind, props = resource["Type"], resource["Properties"]
         if kind == "AWS::IAM::Role":
             names[f"{logical}.Arn"] = role_arn(logical)
         elif kind == "AWS::DynamoDB::Table":
-            table = resolve(resource["Properties"]["TableName"], names)
-            names[f"{logical}.Arn"] = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{table}"
+            table = resolve(props["TableName"], names)
+            names[f"{logical}.Arn"] = f"arn:aws:dynamodb:{regional}:table/{table}"
+        elif kind == "AWS::Logs::LogGroup":  # a log group's Arn attribute ends in ":*"
+            group = resolve(props["LogGroupName"], names)
+            names[f"{logical}.Arn"] = f"arn:aws:logs:{regional}:log-group:{group}:*"
+        elif kind == "AWS::Lambda::Function":
+            function = resolve(props["FunctionName"], names)
+            names[f"{logical}.Arn"] = f"arn:aws:lambda:{regional}:function:{function}"
     return names

@@ -1,15 +1,19 @@
 """Deploy the rendered template to moto: CloudFormation first, then each resource (or
 property) moto's CloudFormation skips, through that service's own API, from the same dict.
 
-moto 5 creates KMS keys, S3 buckets (encryption, tags), DynamoDB tables, SNS topics and IAM
-roles (inline policies included) from a stack; it skips ``AWS::S3::BucketPolicy``,
-``AWS::SNS::TopicPolicy``, ``AWS::Glue::SecurityConfiguration`` and ``AWS::Glue::Job``, and
-ignores a bucket's versioning, public access block, ownership and lifecycle and a table's
-point-in-time recovery. Of a KMS key it takes ``KeyPolicy`` only as JSON text and mis-reads
-``Tags`` (it wants the KMS API's ``TagKey``/``TagValue``): the policy goes to moto as text
-(its pseudo parameters resolved), the tags after the key through the KMS API. A bucket's access
-logging is not applied: moto accepts a log bucket's policy only with a single-string
-``Resource`` (test_security reads ours instead).
+moto 5 creates KMS keys, S3 buckets (encryption, tags), DynamoDB tables, SNS topics, IAM
+roles (inline policies included), log groups and Lambda functions from a stack; it skips
+``AWS::S3::BucketPolicy``, ``AWS::SNS::TopicPolicy``, ``AWS::Glue::SecurityConfiguration``,
+``AWS::Glue::Job`` and every ``AWS::ApiGatewayV2::*`` resource (their ids are learned as
+they are applied), and ignores a bucket's versioning, public access block, ownership and
+lifecycle, a table's point-in-time recovery, and a function's logging configuration and
+tags. A log group's key it reads only as ``kmsKeyId`` (the Logs API's name): it gets it so.
+A Lambda permission it would store with ``${HttpApi}`` unresolved: it is taken out of
+moto's template and added through the Lambda API. Of a KMS key it takes ``KeyPolicy`` only
+as JSON text and mis-reads ``Tags`` (it wants the KMS API's ``TagKey``/``TagValue``): the
+policy goes to moto as text (its pseudo parameters resolved), the tags after the key
+through the KMS API. A bucket's access logging is not applied: moto accepts a log bucket's
+policy only with a single-string ``Resource`` (test_security reads ours instead).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from .cfn_eval import resolve
 
 ACCOUNT = "123456789012"  # moto's default account
 ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/musicstream-admin"
+API_CODE_KEY = "code/musicstream-api.zip"
 
 
 @dataclass
@@ -50,6 +55,7 @@ def create_stack(cfn: Any, endpoint: str, name: str, prefix: str) -> Stack:
         "StorePrefix": prefix,
         "GlueJobName": f"{name}-job",
         "MwaaSourceBucketName": f"airflow-{name}",
+        "ApiCodeKey": API_CODE_KEY,  # the read API too (moto does not look for the package)
     }
     cfn.create_stack(
         StackName=name,
@@ -67,20 +73,33 @@ def create_stack(cfn: Any, endpoint: str, name: str, prefix: str) -> Stack:
     def make(service: str) -> Any:
         return client(service, endpoint)
 
-    for logical, resource in template["Resources"].items():
+    for logical, resource in template["Resources"].items():  # in dependency order
         if resource["Type"] in APPLY:
             props = resolve(resource["Properties"], names)
-            APPLY[resource["Type"]](make, props, physical.get(logical))
+            made = APPLY[resource["Type"]](make, props, physical.get(logical))
+            if made is not None:  # the id of a resource moto skipped: what its Ref gives
+                names[logical] = physical[logical] = made
     outputs = {k: resolve(v["Value"], names) for k, v in template["Outputs"].items()}
     [described] = cfn.describe_stacks(StackName=name)["Stacks"]
-    assert {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]} == outputs
+    got = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
+    assert set(got) == set(outputs)
+    # an output naming a resource moto skipped keeps its ${…} there; ours has the id
+    assert {k: v for k, v in got.items() if "${" not in v} == {
+        k: outputs[k] for k, v in got.items() if "${" not in v
+    }
     return Stack(name, template, names, outputs, physical)
 
 
 def _for_moto(template: dict[str, Any], stack: str) -> dict[str, Any]:
-    """The template with each KMS key's policy as text and without its tags (see above)."""
+    """The template with each KMS key's policy as text and without its tags, a log group's
+    key as ``kmsKeyId``, and without the Lambda permission (see above)."""
     sent = copy.deepcopy(template)
-    for resource in sent["Resources"].values():
+    for logical, resource in list(sent["Resources"].items()):
+        if resource["Type"] == "AWS::Lambda::Permission":
+            del sent["Resources"][logical]
+        elif resource["Type"] == "AWS::Logs::LogGroup":  # moto wants the API's spelling
+            props = resource["Properties"]
+            props["kmsKeyId"] = props.pop("KmsKeyId")
         if resource["Type"] == "AWS::KMS::Key":
             props = resource["Properties"]
             props.pop("Tags", None)
@@ -94,6 +113,7 @@ def _pseudo(stack: str) -> dict[str, str]:
         "AWS::Region": REGION,
         "AWS::AccountId": ACCOUNT,
         "AWS::StackName": stack,
+        "AWS::URLSuffix": "amazonaws.com",
     }
 
 
@@ -120,6 +140,14 @@ def _names(
             names[f"{logical}.Arn"] = key["Arn"]
         elif resource["Type"] == "AWS::Glue::SecurityConfiguration":  # skipped: Ref is its name
             names[logical] = resolve(resource["Properties"]["Name"], names)
+        elif resource["Type"] == "AWS::Lambda::Function":
+            found = client("lambda", endpoint).get_function(FunctionName=physical[logical])
+            names[f"{logical}.Arn"] = found["Configuration"]["FunctionArn"]
+        elif resource["Type"] == "AWS::Logs::LogGroup":
+            [group] = client("logs", endpoint).describe_log_groups(
+                logGroupNamePrefix=physical[logical]
+            )["logGroups"]
+            names[f"{logical}.Arn"] = group["arn"]
     return names
 
 
@@ -200,7 +228,28 @@ def _glue_job(make: Callable[[str], Any], props: dict[str, Any], _: str | None) 
     make("glue").create_job(**job)
 
 
-APPLY: dict[str, Callable[[Callable[[str], Any], dict[str, Any], str | None], None]] = {
+def _http_api(make: Callable[[str], Any], props: dict[str, Any], _: str | None) -> str:
+    return str(make("apigatewayv2").create_api(**props)["ApiId"])
+
+
+def _integration(make: Callable[[str], Any], props: dict[str, Any], _: str | None) -> str:
+    return str(make("apigatewayv2").create_integration(**props)["IntegrationId"])
+
+
+def _route(make: Callable[[str], Any], props: dict[str, Any], _: str | None) -> None:
+    make("apigatewayv2").create_route(**props)
+
+
+def _stage(make: Callable[[str], Any], props: dict[str, Any], _: str | None) -> None:
+    make("apigatewayv2").create_stage(**props)
+
+
+def _permission(make: Callable[[str], Any], props: dict[str, Any], _: str | None) -> None:
+    make("lambda").add_permission(StatementId="ApiGateway", **props)
+
+
+Apply = Callable[[Callable[[str], Any], dict[str, Any], str | None], str | None]
+APPLY: dict[str, Apply] = {
     "AWS::KMS::Key": _key_tags,
     "AWS::S3::Bucket": _bucket,
     "AWS::S3::BucketPolicy": _bucket_policy,
@@ -208,6 +257,11 @@ APPLY: dict[str, Callable[[Callable[[str], Any], dict[str, Any], str | None], No
     "AWS::DynamoDB::Table": _table,
     "AWS::Glue::SecurityConfiguration": _glue_security,
     "AWS::Glue::Job": _glue_job,
+    "AWS::ApiGatewayV2::Api": _http_api,
+    "AWS::ApiGatewayV2::Integration": _integration,
+    "AWS::ApiGatewayV2::Route": _route,
+    "AWS::ApiGatewayV2::Stage": _stage,
+    "AWS::Lambda::Permission": _permission,
 }
 
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.infra
 
 TEMPLATE = build_template()
 NAMES = symbolic_names(TEMPLATE)
-GLUE, AIRFLOW = role_arn("GlueJobRole"), role_arn("AirflowRole")
+GLUE, AIRFLOW, API = role_arn("GlueJobRole"), role_arn("AirflowRole"), role_arn("ApiRole")
 B = f"arn:aws:s3:::{BUCKET}"
 REGIONAL = f"us-east-1:{ACCOUNT}"
 
@@ -68,6 +68,8 @@ TABLES = {
     )
 }
 DIMENSION_TABLES = {table("songs"), table("users")}
+LOADS = {table("loads")}  # the store's record of finished loads (/health)
+GENRE_INDEX = table("genre_daily") + "/index/genre-report_date"
 GLUE_LOGS = {f"arn:aws:logs:{REGIONAL}:log-group:/aws-glue/jobs*"}
 MWAA_LOGS = {f"arn:aws:logs:{REGIONAL}:log-group:airflow-musicstream-*"}
 QUEUES = {"arn:aws:sqs:us-east-1:*:airflow-celery-*"}
@@ -94,9 +96,12 @@ EXPECTED_AIRFLOW = {
     "s3:PutObject": lake("archive", "curated", "kpis", "_state"),
     "s3:AbortMultipartUpload": lake("archive", "curated", "kpis", "_state"),
     "s3:DeleteObject": lake("landing", "curated", "kpis", "_state"),
-    "dynamodb:DescribeTable": TABLES | DIMENSION_TABLES,
-    "dynamodb:BatchWriteItem": TABLES | DIMENSION_TABLES,
+    # the load step: `store init` describes every table, `record_load` writes the loads
+    # table after Querying it for the last load
+    "dynamodb:DescribeTable": TABLES | DIMENSION_TABLES | LOADS,
+    "dynamodb:BatchWriteItem": TABLES | DIMENSION_TABLES | LOADS,
     "dynamodb:Query": TABLES
+    | LOADS
     | {
         table("track_daily") + "/index/report_date-track_id",
         table("user_daily") + "/index/report_date-user_id",
@@ -145,8 +150,26 @@ EXPECTED_AIRFLOW = {
 }
 
 
+# The read API's function: Query where the read path queries (every KPI table, the last
+# load, and genre_daily's genre index for one genre over a range), GetItem of one song or
+# user, the key only as DynamoDB decrypts with it, and writing its own log group.
+API_LOGS = {f"arn:aws:logs:{REGIONAL}:log-group:/musicstream/stack/api-function:*"}
+EXPECTED_API = {
+    "dynamodb:Query": TABLES | LOADS | {GENRE_INDEX},
+    "dynamodb:GetItem": DIMENSION_TABLES,
+    "kms:Decrypt": {KEY},
+    "logs:CreateLogStream": API_LOGS,
+    "logs:PutLogEvents": API_LOGS,
+}
+
+
 @pytest.mark.parametrize(
-    ("role", "expected"), [("GlueJobRole", EXPECTED_GLUE), ("AirflowRole", EXPECTED_AIRFLOW)]
+    ("role", "expected"),
+    [
+        ("GlueJobRole", EXPECTED_GLUE),
+        ("AirflowRole", EXPECTED_AIRFLOW),
+        ("ApiRole", EXPECTED_API),
+    ],
 )
 def test_each_role_allows_exactly_the_listed_actions_on_the_listed_resources(
     role: str, expected: dict[str, set[str]]
@@ -205,6 +228,22 @@ ADMIN_POLICY = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"
 BUCKET_POLICY = [doc("LakeBucketPolicy")]
 
 
+def test_the_read_api_never_reaches_the_lake_and_its_key_only_decrypts_via_dynamodb() -> None:
+    policies = identity("ApiRole")
+    for key in ("lake/kpis/genre_daily/report_date=2026-01-01/data.parquet", "code/api.zip"):
+        request = lake_request(API, "s3:GetObject", key)
+        assert decide(request, policies, BUCKET_POLICY) == DENY  # not a role the bucket lets in
+    for via, action, decision in [
+        (VIA_DYNAMODB, "kms:Decrypt", ALLOW),
+        (VIA_DYNAMODB, "kms:Encrypt", IMPLICIT),  # it writes nothing
+        (VIA_DYNAMODB, "kms:GenerateDataKey", IMPLICIT),
+        (VIA_S3, "kms:Decrypt", IMPLICIT),  # never the lake
+        (None, "kms:Decrypt", IMPLICIT),  # never directly
+    ]:
+        context = {"kms:ViaService": via} if via else {}
+        assert decide(Request(API, action, KEY, context), policies) == decision, (via, action)
+
+
 @pytest.mark.parametrize(
     "principal",
     [
@@ -258,6 +297,19 @@ def test_the_bucket_policy_lets_the_listed_roles_and_the_admin_in_over_tls_only(
         ("AirflowRole", "glue:StartJobRun", f"arn:aws:glue:{REGIONAL}:job/another-job"),
         ("AirflowRole", "glue:UpdateJob", f"arn:aws:glue:{REGIONAL}:job/musicstream"),
         ("AirflowRole", "s3:PutObject", "arn:aws:s3:::airflow-dags/dags/evil.py"),
+        # the read API reads, by key, and nothing else
+        ("ApiRole", "dynamodb:Scan", table("genre_daily")),
+        ("ApiRole", "dynamodb:GetItem", table("genre_daily")),
+        ("ApiRole", "dynamodb:Query", table("songs")),
+        ("ApiRole", "dynamodb:PutItem", table("songs")),
+        ("ApiRole", "dynamodb:BatchWriteItem", table("loads")),
+        ("ApiRole", "dynamodb:DeleteItem", table("user_daily")),
+        ("ApiRole", "dynamodb:DescribeTable", table("track_daily")),
+        ("ApiRole", "dynamodb:Query", table("track_daily") + "/index/report_date-track_id"),
+        ("ApiRole", "dynamodb:Query", f"arn:aws:dynamodb:{REGIONAL}:table/other"),
+        ("ApiRole", "logs:CreateLogGroup", f"arn:aws:logs:{REGIONAL}:log-group:/x:*"),
+        ("ApiRole", "logs:PutLogEvents", f"arn:aws:logs:{REGIONAL}:log-group:/aws-glue/jobs:*"),
+        ("ApiRole", "sns:Publish", f"arn:aws:sns:{REGIONAL}:stack-runs"),
     ],
 )
 def test_a_role_cannot_step_outside_its_stages(role: str, action: str, resource: str) -> None:

@@ -19,11 +19,15 @@ import pytest
 from typer.testing import CliRunner
 
 from aws_local import client, land
+from http_api_events import http_event, lambda_context
 from musicstream import notify, pipeline
 from musicstream.cli import app
+from musicstream.deploy import serving
 from musicstream.pipeline import tasks
 from musicstream.settings import Settings, load_settings
+from musicstream.stores import Load
 from musicstream.stores.dynamodb import DynamoDBStore
+from stores.data import SONGS, USERS, all_tables, dimension, load_periods
 
 from .cfn_eval import resolve
 from .iam_eval import ALLOW, Request, decide
@@ -107,13 +111,54 @@ def test_the_stack_creates_every_resource_as_rendered(stack: Stack, endpoint: st
     ]
 
     iam = client("iam", endpoint)
-    for role in ("GlueJobRole", "AirflowRole"):
+    for role in ("GlueJobRole", "AirflowRole", "ApiRole"):
         name = stack.physical[role]
         got = iam.get_role_policy(RoleName=name, PolicyName="musicstream")["PolicyDocument"]
         if isinstance(got, str):  # moto keeps the dict CloudFormation gave it: its repr
             got = ast.literal_eval(got)
         props = stack.template["Resources"][role]["Properties"]
         assert got == resolve(props["Policies"][0]["PolicyDocument"], stack.names)
+
+
+def test_the_read_api_is_deployed_as_rendered(stack: Stack, endpoint: str) -> None:
+    """The function, its log groups and its invoke permission from moto's CloudFormation;
+    the HTTP API as applied through its own API (moto's CloudFormation skips it)."""
+    resources, names = stack.template["Resources"], stack.names
+    fn = client("lambda", endpoint)
+    name = stack.physical["ApiFunction"]
+    config = fn.get_function(FunctionName=name)["Configuration"]
+    props = resolve(resources["ApiFunction"]["Properties"], names)
+    assert (config["Runtime"], config["Handler"]) == ("python3.12", "musicstream.api.aws.handler")
+    assert config["Role"] == names["ApiRole.Arn"]
+    assert config["Environment"]["Variables"] == props["Environment"]["Variables"]
+    assert config["Environment"]["Variables"]["MUSICSTREAM_STORE_PREFIX"] == f"{stack.name}_"
+    concurrency = fn.get_function_concurrency(FunctionName=name)
+    assert concurrency["ReservedConcurrentExecutions"] == 10
+    [permission] = json.loads(fn.get_policy(FunctionName=name)["Policy"])["Statement"]
+    assert permission["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    source = f"arn:aws:execute-api:us-east-1:123456789012:{names['HttpApi']}/*/GET/*"
+    assert permission["Condition"]["ArnLike"]["AWS:SourceArn"] == source
+
+    logs = client("logs", endpoint)
+    for group in ("ApiLogGroup", "ApiAccessLogGroup"):
+        [found] = logs.describe_log_groups(logGroupNamePrefix=stack.physical[group])["logGroups"]
+        assert found["retentionInDays"] == 365
+        assert found["kmsKeyId"] == stack.outputs["DataKeyArn"]
+
+    gateway, api = client("apigatewayv2", endpoint), names["HttpApi"]
+    assert gateway.get_api(ApiId=api)["ProtocolType"] == "HTTP"
+    routes = gateway.get_routes(ApiId=api)["Items"]
+    assert {r["RouteKey"] for r in routes} == set(serving.ROUTES.values())
+    target = f"integrations/{names['ApiIntegration']}"
+    assert {(r["AuthorizationType"], r["Target"]) for r in routes} == {("AWS_IAM", target)}
+    [integration] = gateway.get_integrations(ApiId=api)["Items"]
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert integration["PayloadFormatVersion"] == "2.0"
+    assert integration["IntegrationUri"] == names["ApiFunction.Arn"]
+    stage = gateway.get_stage(ApiId=api, StageName="$default")
+    assert stage["AutoDeploy"] is True
+    assert stage["AccessLogSettings"]["DestinationArn"] == names["ApiAccessLogGroup.Arn"]
+    assert stack.outputs["ApiUrl"] == f"https://{api}.execute-api.us-east-1.amazonaws.com/"
 
 
 class AsRoles:
@@ -206,6 +251,63 @@ def test_each_stage_is_allowed_every_call_it_makes_by_the_role_that_runs_it(
         "kpis",
         "_state",
     }
+
+
+# One request per access pattern (SPEC §5: 1-12) and /health: every read the API makes.
+API_READS: list[tuple[str, dict[str, str]]] = [
+    ("/v1/kpis/genre_daily", {"date": "2026-01-01"}),
+    ("/v1/kpis/genre_daily", {"genre": "g1", "from": "2026-01-01", "to": "2026-01-31"}),
+    ("/v1/kpis/top_songs_daily", {"date": "2026-01-01", "genre": "g0"}),
+    ("/v1/kpis/top_genres_daily", {"date": "2026-01-01"}),
+    ("/v1/kpis/track_daily", {"track_id": "t001", "from": "2026-01-01", "to": "2026-01-31"}),
+    ("/v1/kpis/country_daily", {"date": "2026-01-01"}),
+    ("/v1/kpis/top_artists_daily", {"date": "2026-01-01"}),
+    ("/v1/kpis/user_daily", {"user_id": "u001", "from": "2026-01-01", "to": "2026-01-31"}),
+    ("/v1/kpis/hourly_activity", {"date": "2026-01-01"}),
+    ("/v1/kpis/active_listeners", {"period": "day", "from": "2026-01-01", "to": "2026-01-02"}),
+    ("/v1/songs/t1", {}),
+    ("/v1/users/u1", {}),
+    ("/health", {}),
+]
+
+
+def test_the_read_api_is_allowed_every_call_it_makes_and_uses_every_grant(
+    stack: Stack, endpoint: str, recorder: Recorder
+) -> None:
+    """The function's handler (the app behind Mangum, as ``api/aws.py`` builds it) answers
+    every access pattern from the stack's tables; each DynamoDB call it sends is authorized
+    by the policy of ApiRole, and each DynamoDB grant of that policy is used by one."""
+    from mangum import Mangum
+
+    from musicstream.api.app import create_app
+
+    settings = stack_settings(stack, endpoint)
+    loader = DynamoDBStore(settings)  # a load, as the pipeline's role writes it
+    loader.replace_date(date(2026, 1, 1), all_tables(3))
+    load_periods(loader)
+    loader.upsert_dimension("songs", dimension("songs", SONGS))
+    loader.upsert_dimension("users", dimension("users", USERS))
+    loader.record_load(Load.now("batch-1", [date(2026, 1, 1)], None))
+
+    handler = Mangum(create_app(settings), lifespan="off")
+    as_role = AsRoles(stack, recorder)
+    for path, query in API_READS:
+        event = http_event(path, query)
+        response = as_role("ApiRole", lambda e=event: handler(e, lambda_context()))
+        assert response["statusCode"] == 200, (path, response["body"])
+        assert json.loads(response["body"]), path  # rows, the object, the last load
+
+    assert as_role.refused() == []
+    used = {(r.action, r.resource) for _, r in as_role.requests}
+    [policy] = as_role.policies("ApiRole")
+    granted = {
+        (action, resource)
+        for s in policy["Statement"]
+        for action in s["Action"]
+        if action.startswith("dynamodb:")
+        for resource in s["Resource"]
+    }
+    assert used == granted
 
 
 def test_musicstream_run_against_the_stack_loads_kpis_and_publishes(

@@ -71,6 +71,8 @@ SPEC_TABLES: dict[str, tuple[list[tuple[str, str, str]], list[tuple[str, str, st
     "active_listeners": ([("period", "HASH", "S"), ("period_start", "RANGE", "S")], None),
     "songs": ([("track_id", "HASH", "S")], None),
     "users": ([("user_id", "HASH", "S")], None),
+    # not a §5 table: the store's record of finished loads (/health), newest last
+    "loads": ([("kind", "HASH", "S"), ("finished_at", "RANGE", "S")], None),
 }  # fmt: skip
 
 

@@ -196,9 +196,10 @@ def airflow_role() -> Node:
 
 def store_statements() -> list[Node]:
     """Load: describe, query a date's keys, batch-write the KPI tables, through the GSIs the
-    per-date replace uses (track_daily's and user_daily's report_date indexes); describe and
-    batch-write the dimension tables (songs, users: upserts, nothing read). No CreateTable,
-    no Scan, no GetItem."""
+    per-date replace uses (track_daily's and user_daily's report_date indexes), and the same
+    on ``loads`` (the last load is read, the new one written); describe and batch-write the
+    dimension tables (songs, users: upserts, nothing read). No CreateTable, no Scan, no
+    GetItem."""
     from musicstream.datasets import DIMENSION_KEYS
     from musicstream.stores.dynamodb_tables import SPECS
 

@@ -16,7 +16,7 @@ from musicstream.deploy.cfn import DATA_KEY, Node, arn, arn_of, document, statem
 GLUE_LOG_GROUPS = "log-group:/aws-glue/jobs*"
 
 # What CloudWatch Logs does with a log group's key (AWS's documented grant for Glue's
-# encrypted logs), for Glue's log groups only.
+# encrypted logs): for Glue's log groups here, for the read API's in deploy/serving.py.
 LOGS_KEY_ACTIONS = [
     "kms:Decrypt*",
     "kms:Describe*",
@@ -29,7 +29,7 @@ LOGS_KEY_ACTIONS = [
 def data_key() -> Node:
     """A symmetric key with yearly rotation. The account's IAM policies govern its use (the
     standard first statement: without it the roles' grants would not count); CloudWatch Logs
-    may use it for Glue's log groups only."""
+    may use it for Glue's log groups (the template adds the read API's log groups)."""
     account = sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
     logs_service = sub("logs.${AWS::Region}.amazonaws.com")
     statements = [
