@@ -41,8 +41,8 @@ def setup_logging(fmt: str = "text", level: int = logging.INFO) -> None:
     root.setLevel(level)
     # AWS clients log credential discovery at INFO, py4j every closed Spark connection (even
     # from __del__ at interpreter exit, after handlers' streams are gone), matplotlib its
-    # choice of axis units: noise
-    for noisy in ("botocore", "boto3", "aiobotocore", "s3fs", "py4j", "matplotlib"):
+    # choice of axis units, watchfiles every change it sees: noise
+    for noisy in ("botocore", "boto3", "aiobotocore", "s3fs", "py4j", "matplotlib", "watchfiles"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # our own notify log line carries the full JSON summary: keep it out of the text view
     logging.getLogger("musicstream.notify").setLevel(

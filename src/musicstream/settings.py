@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     settle_s: float = Field(default=5.0, ge=0)
     # The encoding of the input files (UTF-8 and UTF-16 with a BOM are always recognised).
     input_encoding: str = "utf-8"
+    # `musicstream watch`: how often it lists landing when no file-system events tell it (S3),
+    # and the longest wait before it tries a failed batch again (the wait doubles from 1 s).
+    watch_interval_s: float = Field(default=5.0, gt=0)
+    watch_max_backoff_s: float = Field(default=60.0, ge=1)
     # Quality gate: a batch where any dataset quarantines more than this share of its rows is
     # rejected (rolled back, files archived, run fails). 1.0 never rejects.
     max_bad_ratio: float = Field(default=1.0, ge=0, le=1)

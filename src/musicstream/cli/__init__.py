@@ -22,7 +22,7 @@ from musicstream.cli.common import app
 from musicstream.errors import UserError
 
 # The modules register their commands when imported, in the order `musicstream --help` lists.
-for _commands in ("batch", "read", "serve", "data", "admin"):
+for _commands in ("batch", "watch", "read", "serve", "data", "admin"):
     importlib.import_module(f"musicstream.cli.{_commands}")
 
 __all__ = ["app", "main"]

@@ -1,0 +1,67 @@
+"""The command that keeps running batches: ``watch``."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+
+import typer
+
+from musicstream.cli.common import (
+    Config,
+    Engine,
+    Lake,
+    LogFormat,
+    StoreName,
+    app,
+    require_writable,
+    settings_from,
+)
+
+
+@app.command()
+def watch(
+    lake: Lake = None,
+    engine: Engine = None,
+    store: StoreName = None,
+    config: Config = None,
+    log_format: LogFormat = None,
+) -> None:
+    """Run a batch whenever settled files are in landing, until Ctrl-C or SIGTERM.
+
+    One line per batch (files, rows, dates, seconds, landed → in the store). The first
+    Ctrl-C/SIGTERM lets the batch in progress finish, then exits 0; a second stops at once
+    (exit 130/143: the next run finishes that batch). A failed batch is retried with backoff.
+    """
+    from musicstream import watch as watch_mod
+
+    settings = settings_from(config, log_format, lake=lake, engine=engine, store=store)
+    require_writable(settings)
+    as_json = settings.log_format == "json"
+
+    def report(outcome: watch_mod.Outcome) -> None:
+        line = json.dumps(watch_mod.as_json(outcome), default=str) if as_json else None
+        typer.echo(line or watch_mod.describe(outcome))
+
+    how = (
+        "file events"
+        if "://" not in settings.lake
+        else f"a listing every {settings.watch_interval_s:g} s"
+    )
+    typer.echo(
+        f"watching {settings.lake}/landing ({how}; files settle for {settings.settle_s:g} s); "
+        "Ctrl-C stops after the batch in progress",
+        err=True,
+    )
+    stop = watch_mod.Stop()
+    try:
+        with stop.installed():
+            watch_mod.watch(settings, report, stop.event)
+    except BaseException as exc:
+        if stop.signals < 2:
+            raise
+        name = str(exc) if isinstance(exc, watch_mod.Stopped) else "a second signal"
+        typer.echo(f"stopped by {name} during a batch: the next run or watch finishes it", err=True)
+        sys.exit(128 + (signal.SIGTERM if "TERM" in name else signal.SIGINT))
+    typer.echo("stopped", err=True)

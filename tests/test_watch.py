@@ -1,0 +1,269 @@
+"""`musicstream watch` as a user runs it (real processes, real signals, a real lake): every
+landed file is processed exactly once, a file still being written waits until it settles,
+SIGTERM lets the batch finish, kill -9 then a restart ends where an uninterrupted run does,
+and two watchers on one lake never both write."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import read_table
+from musicstream import pipeline
+from musicstream.datasets import KPI_TABLES, PERIOD_TABLES
+from musicstream.generate import generate
+from musicstream.lake import open_lake
+from musicstream.lock import read_lock
+from musicstream.settings import load_settings
+
+TABLES = (*KPI_TABLES, *PERIOD_TABLES)
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated landing: songs, users, and 40k streams over three days in two files."""
+    out = tmp_path_factory.mktemp("source")
+    generate(out, streams=40_000, songs=1500, users=3000, days=3, seed=9, stream_files=2)
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference(source: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What one uninterrupted `run` of everything makes of it."""
+    lake = tmp_path_factory.mktemp("reference")
+    shutil.copytree(source, lake / "landing")
+    pipeline.run(load_settings(lake=str(lake), settle_s=0, progress=False))
+    return kpis(lake)
+
+
+def kpis(lake: Path) -> dict[str, Any]:
+    """The KPI tables of the lake and of its store (a pure function of the data landed)."""
+    import sqlite3
+
+    with sqlite3.connect(lake / "_state" / "kpis.sqlite") as con:
+        store = {t: sorted(con.execute(f"select * from {t}").fetchall()) for t in TABLES}
+    return {"lake": {t: sorted(map(repr, read_table(lake, t))) for t in TABLES}, "store": store}
+
+
+class Watcher:
+    """A `musicstream watch --log-format json` process on a lake."""
+
+    def __init__(self, lake: Path, settle_s: float = 0.2) -> None:
+        env = {**os.environ, "MUSICSTREAM_SETTLE_S": str(settle_s), "COLUMNS": "200"}
+        command = ["watch", "--lake", str(lake), "--log-format", "json"]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "musicstream", *command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.out = ""
+        self.err = ""
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        out, err = self.proc.communicate(timeout=120)
+        self.out += out
+        self.err += err
+        return self.proc.returncode
+
+    def outcomes(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.out.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture
+def watchers() -> Iterator[Callable[..., Watcher]]:
+    started: list[Watcher] = []
+
+    def start(lake: Path, settle_s: float = 0.2) -> Watcher:
+        started.append(Watcher(lake, settle_s))
+        return started[-1]
+
+    yield start
+    for w in started:
+        if w.proc.poll() is None:
+            w.proc.kill()
+            w.proc.communicate()
+
+
+def until(check: Callable[[], bool], timeout_s: float = 90, what: str = "") -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        time.sleep(0.02)
+
+
+def ledger(lake: Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted((lake / "_state/batches").glob("*.json"))]
+
+
+def processed(lake: Path) -> list[str]:
+    """Every landed file the lake's archived batches took, with repeats."""
+    return sorted(f["path"] for b in ledger(lake) if b["status"] == "archived" for f in b["files"])
+
+
+def land(source: Path, lake: Path, *names: str) -> list[str]:
+    """Copy files of ``source`` into landing (written under a temporary name, then renamed,
+    as a well-behaved uploader does); their landing paths."""
+    landed = []
+    for name in names:
+        target = lake / "landing" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        shutil.copyfile(source / name, partial)
+        partial.rename(target)
+        landed.append(f"landing/{name}")
+    return landed
+
+
+def names(source: Path) -> list[str]:
+    return sorted(str(p.relative_to(source)) for p in source.rglob("*.csv"))
+
+
+def in_batch(lake: Path) -> bool:
+    return read_lock(open_lake(str(lake))) is not None
+
+
+def test_files_landed_while_watching_are_processed_exactly_once(
+    source: Path, reference: dict[str, Any], tmp_path: Path, watchers: Callable[..., Watcher]
+) -> None:
+    lake = tmp_path / "lake"
+    (lake / "landing").mkdir(parents=True)
+    watcher = watchers(lake)
+    files = names(source)
+    landed = land(source, lake, *[n for n in files if not n.startswith("streams")])
+    until(lambda: processed(lake) == landed, what="the dimensions")
+    streams = [n for n in files if n.startswith("streams")]
+    landed += land(source, lake, streams[0])
+    until(lambda: len(processed(lake)) == 3, what="the first streams file")
+    landed += land(source, lake, streams[1])
+    until(lambda: len(processed(lake)) == 4, what="the second streams file")
+    time.sleep(0.5)  # long enough for a second take of any of them
+    assert watcher.stop() == 0, watcher.err
+    assert processed(lake) == sorted(landed)
+    assert not list((lake / "landing").rglob("*.csv"))
+    assert kpis(lake) == reference  # batch boundaries do not change a KPI
+    outcomes = watcher.outcomes()
+    assert [o["status"] for o in outcomes] == ["ok"] * len(outcomes)
+    assert sorted(b for o in outcomes for b in o["batch_ids"]) == [
+        b["batch_id"] for b in ledger(lake)
+    ]
+    assert all(o["freshness_s"] is not None and o["freshness_s"] >= 0 for o in outcomes)
+
+
+def test_a_file_still_being_written_waits_until_it_settles(
+    source: Path, tmp_path: Path, watchers: Callable[..., Watcher]
+) -> None:
+    lake = tmp_path / "lake"
+    land_all = [n for n in names(source) if not n.startswith("streams")]
+    (lake / "landing").mkdir(parents=True)
+    land(source, lake, *land_all)
+    watcher = watchers(lake, settle_s=1.0)
+    until(lambda: len(processed(lake)) == 2, what="the dimensions")
+    streams = next(n for n in names(source) if n.startswith("streams"))
+    rows = (source / streams).read_text().splitlines(keepends=True)
+    growing = lake / "landing" / "streams" / "growing.csv"
+    growing.parent.mkdir(exist_ok=True)
+    with growing.open("w") as out:  # a slow upload, in place, under its final name
+        for first in range(0, 4001, 500):
+            out.write("".join(rows[first : first + 500]))
+            out.flush()
+            time.sleep(0.3)
+            assert len(processed(lake)) == 2, "taken while still being written"
+    until(lambda: len(processed(lake)) == 3, what="the settled file")
+    assert watcher.stop() == 0, watcher.err
+    entry = next(f for b in ledger(lake) for f in b["files"] if f["path"].endswith("growing.csv"))
+    assert entry["rows_read"] == 4500 - 1  # the whole file (less its header), once
+
+
+def test_sigterm_mid_batch_lets_the_batch_finish_then_exits_0(
+    source: Path, reference: dict[str, Any], tmp_path: Path, watchers: Callable[..., Watcher]
+) -> None:
+    lake = tmp_path / "lake"
+    (lake / "landing").mkdir(parents=True)
+    watcher = watchers(lake)
+    time.sleep(0.5)
+    land(source, lake, *names(source))
+    until(lambda: in_batch(lake), what="a batch to start")
+    assert watcher.stop(signal.SIGTERM) == 0, watcher.err
+    assert not in_batch(lake)
+    assert [b["status"] for b in ledger(lake)] == ["archived"]
+    assert kpis(lake) == reference
+    assert [o["status"] for o in watcher.outcomes()] == ["ok"]
+    assert "Traceback" not in watcher.err
+
+
+def test_kill_9_mid_batch_then_a_restart_ends_as_an_uninterrupted_run(
+    source: Path, reference: dict[str, Any], tmp_path: Path, watchers: Callable[..., Watcher]
+) -> None:
+    lake = tmp_path / "lake"
+    (lake / "landing").mkdir(parents=True)
+    first = watchers(lake)
+    time.sleep(0.5)
+    land(source, lake, *names(source))
+    until(lambda: in_batch(lake), what="a batch to start")
+    time.sleep(0.4)  # somewhere inside the batch
+    first.stop(signal.SIGKILL)
+    again = watchers(lake)  # finds the dead holder's lock and the unfinished batch
+    until(lambda: len(processed(lake)) == len(names(source)), what="the batch to finish")
+    assert again.stop() == 0, again.err
+    assert processed(lake) == sorted(f"landing/{n}" for n in names(source))
+    assert kpis(lake) == reference
+
+
+def test_a_second_signal_stops_at_once_and_a_run_finishes_the_batch(
+    source: Path, reference: dict[str, Any], tmp_path: Path, watchers: Callable[..., Watcher]
+) -> None:
+    lake = tmp_path / "lake"
+    (lake / "landing").mkdir(parents=True)
+    watcher = watchers(lake)
+    time.sleep(0.5)
+    land(source, lake, *names(source))
+    until(lambda: in_batch(lake), what="a batch to start")
+    watcher.proc.send_signal(signal.SIGINT)
+    time.sleep(0.1)  # two signals at once are one to the process
+    code = watcher.stop(signal.SIGINT)
+    if code == 0:  # the batch finished within the 0.1 s
+        assert [b["status"] for b in ledger(lake)] == ["archived"]
+    else:
+        assert code == 130
+        assert watcher.err.strip().splitlines()[-1] == (
+            "stopped by SIGINT during a batch: the next run or watch finishes it"
+        )
+    assert "Traceback" not in watcher.err
+    pipeline.run(load_settings(lake=str(lake), settle_s=0, progress=False))
+    assert kpis(lake) == reference
+
+
+def test_two_watchers_on_one_lake_never_both_write(
+    source: Path, reference: dict[str, Any], tmp_path: Path, watchers: Callable[..., Watcher]
+) -> None:
+    lake = tmp_path / "lake"
+    (lake / "landing").mkdir(parents=True)
+    pair = [watchers(lake), watchers(lake)]
+    time.sleep(1.0)
+    files = names(source)
+    for wave in (files[:2], files[2:3], files[3:]):  # dimensions, then one streams file each
+        land(source, lake, *wave)
+        time.sleep(0.3)
+    until(lambda: len(processed(lake)) == len(files), what="every file")
+    assert [w.stop() for w in pair] == [0, 0], [w.err for w in pair]
+    assert processed(lake) == sorted(f"landing/{n}" for n in files)  # each exactly once
+    taken = [b for w in pair for o in w.outcomes() if o["status"] == "ok" for b in o["batch_ids"]]
+    assert sorted(taken) == [b["batch_id"] for b in ledger(lake)]  # no batch by both
+    statuses = {o["status"] for w in pair for o in w.outcomes()}
+    assert statuses <= {"ok", "locked"}
+    assert kpis(lake) == reference
