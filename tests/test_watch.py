@@ -267,3 +267,40 @@ def test_two_watchers_on_one_lake_never_both_write(
     statuses = {o["status"] for w in pair for o in w.outcomes()}
     assert statuses <= {"ok", "locked"}
     assert kpis(lake) == reference
+
+
+@pytest.mark.aws
+def test_on_s3_the_watcher_lists_landing_and_takes_what_lands(
+    aws_env: None, aws_settings: Callable[..., Any], tmp_path: Path
+) -> None:
+    """No file events on S3: a listing every watch_interval_s finds the batches."""
+    from aws_local import land as land_batch
+
+    settings = aws_settings(settle_s=0, watch_interval_s=0.3)
+    env = {**os.environ, "COLUMNS": "200", "MUSICSTREAM_WATCH_INTERVAL_S": "0.3"}
+    env |= {
+        "MUSICSTREAM_SETTLE_S": "0",
+        "MUSICSTREAM_STORE": "dynamodb",
+        "MUSICSTREAM_STORE_PREFIX": settings.store_prefix,
+        "MUSICSTREAM_AWS_ENDPOINT_URL": str(settings.aws_endpoint_url),
+        "MUSICSTREAM_AWS_REGION": str(settings.aws_region),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "musicstream", "watch", "--lake", settings.lake],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    lake = open_lake(settings.lake, settings.aws_endpoint_url, settings.aws_region)
+    try:
+        for batch in (0, 1):
+            land_batch(settings, batch)
+            until(lambda: not lake.files("landing"), what=f"batch {batch} to be taken")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "a listing every 0.3 s" in err
+    lines = [line for line in out.splitlines() if " ok: " in line]
+    assert len(lines) == 2, out
