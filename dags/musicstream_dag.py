@@ -1,8 +1,12 @@
 """musicstream on Airflow 3: one batch of new landing files per run, one stage per task.
 
     route ─┬─ backfill                                  (params backfill_from / backfill_to)
-           └─ wait_for_landing → plan → validate → quality_gate ─┬─ compute_kpis → load → archive
-                                                                  └─ reject (fails the run)
+           ├─ wait_for_landing → plan → validate → quality_gate ─┬─ compute_kpis → load → archive
+           └─ landing_event ───┘                                  └─ reject (fails the run)
+
+``landing_event`` only with a landing queue (``MUSICSTREAM_AIRFLOW_QUEUE_URL``): a run the
+queue's asset watcher triggered goes to plan at once; scheduled and manual runs wait on the
+sensor as before.
 
 Every task calls one function of ``musicstream.pipeline.tasks`` (the same steps ``musicstream
 run`` takes a batch through); progress lives in the lake's ledger, so any task can be retried
@@ -36,7 +40,7 @@ def _settings(params: dict[str, Any]) -> Settings:
 
 @dag(
     dag_id="musicstream",
-    schedule=CONFIG.schedule,
+    schedule=ms.schedule(CONFIG),
     start_date=ms.START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -47,8 +51,8 @@ def _settings(params: dict[str, Any]) -> Settings:
 )
 def musicstream() -> None:
     @task.branch(task_id="route", execution_timeout=T["route"])
-    def route(params: dict[str, Any]) -> str:
-        return "backfill" if ms.backfill_range(params) else "wait_for_landing"
+    def route(params: dict[str, Any], dag_run: Any) -> str:
+        return ms.route(params, dag_run.run_type, CONFIG)
 
     @task(
         task_id="backfill",
@@ -81,7 +85,12 @@ def musicstream() -> None:
         settled, _ = ingest.landing_files(lake_for(settings), settings.settle_s)
         return bool(settled)
 
-    @task(task_id="plan", execution_timeout=T["plan"])
+    # With a landing queue plan follows the sensor or the landing event, whichever ran.
+    @task(
+        task_id="plan",
+        execution_timeout=T["plan"],
+        trigger_rule="none_failed_min_one_success" if CONFIG.queue_url else "all_success",
+    )
     def plan(params: dict[str, Any]) -> dict[str, Any]:
         from musicstream.pipeline import tasks
 
@@ -138,8 +147,13 @@ def musicstream() -> None:
 
     sensor = ms.s3_landing_sensor(CONFIG) if CONFIG.lake.startswith("s3") else wait_for_landing()
     planned = plan()
-    route() >> [backfill(), sensor]
-    sensor >> planned
+    waits = [sensor]
+    if CONFIG.queue_url:
+        from airflow.providers.standard.operators.empty import EmptyOperator
+
+        waits.append(EmptyOperator(task_id="landing_event", execution_timeout=T["route"]))
+    route() >> [backfill(), *waits]
+    waits >> planned
     if CONFIG.compute == "local":
         validate_first = validate_last = validate(planned)
         compute_first = compute_last = compute_kpis(planned)

@@ -71,6 +71,9 @@ def symbolic_names(template: Mapping[str, Any]) -> dict[str, str]:
         elif kind == "AWS::Logs::LogGroup":  # a log group's Arn attribute ends in ":*"
             group = resolve(props["LogGroupName"], names)
             names[f"{logical}.Arn"] = f"arn:aws:logs:{regional}:log-group:{group}:*"
+        elif kind == "AWS::SQS::Queue":  # Ref is the queue's URL
+            names[logical] = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/stack-{logical}"
+            names[f"{logical}.Arn"] = f"arn:aws:sqs:{regional}:stack-{logical}"
         elif kind == "AWS::Lambda::Function":
             function = resolve(props["FunctionName"], names)
             names[f"{logical}.Arn"] = f"arn:aws:lambda:{regional}:function:{function}"

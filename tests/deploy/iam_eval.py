@@ -21,14 +21,14 @@ ALLOW, DENY, IMPLICIT = "allow", "deny", "implicit deny"
 class Request:
     """One authorization question: who asks to do what on which resource, in what context."""
 
-    principal: str  # the role ARN (aws:PrincipalArn)
+    principal: str  # the role ARN (aws:PrincipalArn), or an AWS service (events.amazonaws.com)
     action: str  # service:Action
     resource: str  # ARN
     context: Mapping[str, str] = field(default_factory=dict)  # other condition keys
 
     def key(self, name: str) -> str | None:
-        if name == "aws:PrincipalArn":
-            return self.principal
+        if name == "aws:PrincipalArn":  # a service principal has none
+            return self.principal if self.principal.startswith("arn:") else None
         return {**TLS, **self.context}.get(name)
 
 
@@ -58,6 +58,7 @@ def _string(op: str, actual: str, wanted: str) -> bool:
 NEGATED = {
     "StringNotEquals": "StringEquals",
     "StringNotLike": "StringLike",
+    "ArnNotEquals": "ArnEquals",
     "ArnNotLike": "ArnLike",
 }
 
@@ -81,7 +82,7 @@ def statement_matches(st: Mapping[str, Any], request: Request) -> bool:
             raise NotImplementedError(unsupported)
     principal = st.get("Principal")
     if principal is not None and principal != "*":
-        names = as_list(principal.get("AWS", []))
+        names = as_list(principal.get("AWS", [])) + as_list(principal.get("Service", []))
         if not any(wildcard(p, request.principal) for p in names):
             return False
     if not any(wildcard(a, request.action, case=False) for a in as_list(st["Action"])):

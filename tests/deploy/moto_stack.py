@@ -1,19 +1,21 @@
 """Deploy the rendered template to moto: CloudFormation first, then each resource (or
 property) moto's CloudFormation skips, through that service's own API, from the same dict.
 
-moto 5 creates KMS keys, S3 buckets (encryption, tags), DynamoDB tables, SNS topics, IAM
-roles (inline policies included), log groups and Lambda functions from a stack; it skips
-``AWS::S3::BucketPolicy``, ``AWS::SNS::TopicPolicy``, ``AWS::Glue::SecurityConfiguration``,
+moto 5 creates KMS keys, S3 buckets (encryption, tags), SQS queues, EventBridge rules (with
+their targets), DynamoDB tables, SNS topics, IAM roles (inline policies included), log
+groups and Lambda functions from a stack; it skips ``AWS::S3::BucketPolicy``,
+``AWS::SNS::TopicPolicy``, ``AWS::SQS::QueuePolicy``, ``AWS::Glue::SecurityConfiguration``,
 ``AWS::Glue::Job`` and every ``AWS::ApiGatewayV2::*`` resource (their ids are learned as
-they are applied), and ignores a bucket's versioning, public access block, ownership and
-lifecycle, a table's point-in-time recovery, and a function's logging configuration and
-tags. A log group's key it reads only as ``kmsKeyId`` (the Logs API's name): it gets it so.
-A Lambda permission it would store with ``${HttpApi}`` unresolved: it is taken out of
-moto's template and added through the Lambda API. Of a KMS key it takes ``KeyPolicy`` only
-as JSON text and mis-reads ``Tags`` (it wants the KMS API's ``TagKey``/``TagValue``): the
-policy goes to moto as text (its pseudo parameters resolved), the tags after the key
-through the KMS API. A bucket's access logging is not applied: moto accepts a log bucket's
-policy only with a single-string ``Resource`` (test_security reads ours instead).
+they are applied), and ignores a bucket's versioning, public access block, ownership,
+lifecycle and EventBridge notifications, a table's point-in-time recovery, and a function's
+logging configuration and tags. A log group's key it reads only as ``kmsKeyId`` (the Logs
+API's name): it gets it so. A Lambda permission it would store with ``${HttpApi}``
+unresolved: it is taken out of moto's template and added through the Lambda API. Of a KMS
+key it takes ``KeyPolicy`` only as JSON text and mis-reads ``Tags`` (it wants the KMS API's
+``TagKey``/``TagValue``): the policy goes to moto as text (its pseudo parameters resolved),
+the tags after the key through the KMS API. A bucket's access logging is not applied: moto
+accepts a log bucket's policy only with a single-string ``Resource`` (test_security reads
+ours instead).
 """
 
 from __future__ import annotations
@@ -140,6 +142,12 @@ def _names(
             names[f"{logical}.Arn"] = key["Arn"]
         elif resource["Type"] == "AWS::Glue::SecurityConfiguration":  # skipped: Ref is its name
             names[logical] = resolve(resource["Properties"]["Name"], names)
+        elif resource["Type"] == "AWS::SQS::Queue":  # Ref: its URL; moto names it by AWS's
+            url = physical[logical]
+            found = client("sqs", endpoint).get_queue_attributes(
+                QueueUrl=url, AttributeNames=["QueueArn"]
+            )
+            names[f"{logical}.Arn"] = found["Attributes"]["QueueArn"]
         elif resource["Type"] == "AWS::Lambda::Function":
             found = client("lambda", endpoint).get_function(FunctionName=physical[logical])
             names[f"{logical}.Arn"] = found["Configuration"]["FunctionArn"]
@@ -162,6 +170,12 @@ def _bucket(make: Callable[[str], Any], props: dict[str, Any], bucket: str | Non
     s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=props["OwnershipControls"])
     rules = [lifecycle_rule(r) for r in props["LifecycleConfiguration"]["Rules"]]
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": rules})
+    notifications = props.get("NotificationConfiguration", {})
+    if notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+        eventbridge = {"EventBridgeConfiguration": {}}  # the S3 API's "enabled"
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration=eventbridge
+        )
 
 
 def lifecycle_rule(cfn: dict[str, Any]) -> dict[str, Any]:
@@ -203,6 +217,13 @@ def _topic_policy(make: Callable[[str], Any], props: dict[str, Any], _: str | No
         make("sns").set_topic_attributes(
             TopicArn=arn, AttributeName="Policy", AttributeValue=json.dumps(props["PolicyDocument"])
         )
+
+
+def _queue_policy(make: Callable[[str], Any], props: dict[str, Any], _: str | None) -> None:
+    """Stored as the queue's Policy attribute (moto does not enforce it: iam_eval judges)."""
+    for url in props["Queues"]:
+        policy = json.dumps(props["PolicyDocument"])
+        make("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
 
 
 def _table(make: Callable[[str], Any], props: dict[str, Any], table: str | None) -> None:
@@ -254,6 +275,7 @@ APPLY: dict[str, Apply] = {
     "AWS::S3::Bucket": _bucket,
     "AWS::S3::BucketPolicy": _bucket_policy,
     "AWS::SNS::TopicPolicy": _topic_policy,
+    "AWS::SQS::QueuePolicy": _queue_policy,
     "AWS::DynamoDB::Table": _table,
     "AWS::Glue::SecurityConfiguration": _glue_security,
     "AWS::Glue::Job": _glue_job,

@@ -73,6 +73,8 @@ GENRE_INDEX = table("genre_daily") + "/index/genre-report_date"
 GLUE_LOGS = {f"arn:aws:logs:{REGIONAL}:log-group:/aws-glue/jobs*"}
 MWAA_LOGS = {f"arn:aws:logs:{REGIONAL}:log-group:airflow-musicstream-*"}
 QUEUES = {"arn:aws:sqs:us-east-1:*:airflow-celery-*"}
+LANDING_QUEUE = f"arn:aws:sqs:{REGIONAL}:stack-LandingQueue"  # what lands, via EventBridge
+DEAD_LETTERS = f"arn:aws:sqs:{REGIONAL}:stack-LandingDeadLetters"
 
 EXPECTED_GLUE = {
     "s3:ListBucket": {B},
@@ -134,15 +136,11 @@ EXPECTED_AIRFLOW = {
     "cloudwatch:PutMetricData": {"*"},
     **{
         f"sqs:{a}": QUEUES
-        for a in (
-            "ChangeMessageVisibility",
-            "DeleteMessage",
-            "GetQueueAttributes",
-            "GetQueueUrl",
-            "ReceiveMessage",
-            "SendMessage",
-        )
+        for a in ("ChangeMessageVisibility", "GetQueueAttributes", "GetQueueUrl", "SendMessage")
     },
+    # the asset watcher's trigger: receive from the landing queue, delete what it received
+    "sqs:ReceiveMessage": QUEUES | {LANDING_QUEUE},
+    "sqs:DeleteMessage": QUEUES | {LANDING_QUEUE},
     # the stack's key (lake and tables), and the Celery queues' key in MWAA's account
     **{f"kms:{a}": {KEY, "arn:aws:kms:us-east-1:*:key/*"} for a in ("Decrypt", "Encrypt")},
     "kms:GenerateDataKey": {KEY, "arn:aws:kms:us-east-1:*:key/*"},
@@ -189,6 +187,7 @@ def test_the_wildcard_grants_are_narrowed_by_conditions_where_aws_allows() -> No
     assert conditions["MwaaCeleryQueueKeys"] == {
         "StringEquals": {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}
     }
+    assert conditions["LandingQueueKey"] == conditions["MwaaCeleryQueueKeys"]
 
 
 VIA_S3, VIA_DYNAMODB = "s3.us-east-1.amazonaws.com", "dynamodb.us-east-1.amazonaws.com"
@@ -326,3 +325,142 @@ def test_unconditioned_use_of_a_wildcard_grant_is_refused() -> None:
         AIRFLOW, kms.action, kms.resource, {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}
     )
     assert decide(via_sqs, identity("AirflowRole")) == ALLOW
+
+
+# The landing queue (deploy/events.py): EventBridge sends for the landing rule, the Airflow
+# role receives and deletes, nobody else does anything; TLS only.
+QUEUE_POLICY = [doc("LandingQueuePolicy")]
+DEAD_LETTERS_POLICY = [doc("LandingDeadLettersPolicy")]
+KEY_POLICY = [resolve(TEMPLATE["Resources"]["DataKey"]["Properties"]["KeyPolicy"], NAMES)]
+EVENTS, S3 = "events.amazonaws.com", "s3.amazonaws.com"  # service principals
+RULE = f"arn:aws:events:{REGIONAL}:rule/stack-landing"  # the landing rule of stack "stack"
+FROM_RULE = {"aws:SourceArn": RULE, "aws:SourceAccount": ACCOUNT}  # what EventBridge may send
+ANOTHER_RULE = {**FROM_RULE, "aws:SourceArn": f"arn:aws:events:{REGIONAL}:rule/another"}
+FOREIGN_RULE = {
+    "aws:SourceArn": "arn:aws:events:us-east-1:444455556666:rule/stack-landing",
+    "aws:SourceAccount": "444455556666",
+}
+FROM_LAKE = {"aws:SourceArn": B, "aws:SourceAccount": ACCOUNT}  # S3's own notifications
+PLAIN_HTTP = {"aws:SecureTransport": "false"}
+
+
+def resource_grants(policy: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
+    """(effect, action) → resources, of every statement of a resource policy."""
+    out: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for s in policy["Statement"]:
+        for action in s["Action"]:
+            out[(s["Effect"], action)] |= set(s["Resource"])
+    return dict(out)
+
+
+def test_the_landing_queue_policies_grant_the_rule_sending_and_deny_the_rest() -> None:
+    [landing], [dead] = QUEUE_POLICY, DEAD_LETTERS_POLICY
+    assert resource_grants(landing) == {
+        ("Allow", "sqs:SendMessage"): {LANDING_QUEUE},
+        ("Deny", "sqs:SendMessage"): {LANDING_QUEUE},  # anyone but the rule
+        ("Deny", "sqs:*"): {LANDING_QUEUE},  # without TLS
+    }
+    assert resource_grants(dead) == {
+        ("Allow", "sqs:SendMessage"): {DEAD_LETTERS},  # what the rule could not deliver
+        ("Deny", "sqs:*"): {DEAD_LETTERS},
+    }
+    for policy in (landing, dead):
+        [allow] = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+        assert allow["Principal"] == {"Service": EVENTS}
+        assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": RULE}}
+    [others] = [s for s in landing["Statement"] if s["Sid"] == "DenyOtherSenders"]
+    assert (others["Principal"], others["Condition"]) == (
+        "*",
+        {"ArnNotEquals": {"aws:SourceArn": RULE}},
+    )
+
+
+@pytest.mark.parametrize(
+    ("principal", "context", "decision"),
+    [
+        (EVENTS, FROM_RULE, ALLOW),  # the landing rule's events
+        (EVENTS, ANOTHER_RULE, DENY),  # another rule of the account
+        (EVENTS, FOREIGN_RULE, DENY),  # a rule of the same name in another account
+        (EVENTS, {**FROM_RULE, **PLAIN_HTTP}, DENY),
+        (EVENTS, {"aws:SourceArn": RULE}, ALLOW),  # the rule's ARN alone: it names the account
+        (EVENTS, {}, DENY),  # EventBridge acting for no rule of ours
+        (S3, FROM_LAKE, DENY),  # S3 sends to EventBridge, never to the queue itself
+        (ADMIN, {}, DENY),  # an admin with every IAM right still may not send
+        (AIRFLOW, {}, DENY),
+        (GLUE, {}, DENY),
+    ],
+)
+def test_only_the_landing_rule_may_send_to_the_landing_queue(
+    principal: str, context: dict[str, str], decision: str
+) -> None:
+    roles = {AIRFLOW: identity("AirflowRole"), GLUE: identity("GlueJobRole")}
+    policies = {ADMIN: [ADMIN_POLICY], **roles}.get(principal, [])
+    request = Request(principal, "sqs:SendMessage", LANDING_QUEUE, context)
+    assert decide(request, policies, QUEUE_POLICY) == decision
+
+
+def test_the_dead_letters_come_from_the_rule_and_no_role_of_the_stack() -> None:
+    def send(principal: str, context: dict[str, str], policies: Any = ()) -> str:
+        request = Request(principal, "sqs:SendMessage", DEAD_LETTERS, context)
+        return decide(request, policies, DEAD_LETTERS_POLICY)
+
+    assert send(EVENTS, FROM_RULE) == ALLOW
+    assert send(EVENTS, ANOTHER_RULE) == IMPLICIT
+    assert send(EVENTS, {**FROM_RULE, **PLAIN_HTTP}) == DENY
+    for role in ("AirflowRole", "GlueJobRole", "ApiRole"):
+        assert send(role_arn(role), {}, identity(role)) == IMPLICIT, role
+    # no Deny of other senders there (SQS moves redriven messages in): an IAM grant counts
+    assert send(ADMIN, {}, [ADMIN_POLICY]) == ALLOW
+
+
+def test_only_the_airflow_role_consumes_the_landing_queue_and_only_over_tls() -> None:
+    airflow = identity("AirflowRole")
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage"):
+        assert decide(Request(AIRFLOW, action, LANDING_QUEUE), airflow, QUEUE_POLICY) == ALLOW
+        plain = Request(AIRFLOW, action, LANDING_QUEUE, PLAIN_HTTP)
+        assert decide(plain, airflow, QUEUE_POLICY) == DENY
+        for role in ("GlueJobRole", "ApiRole"):  # no other role of the stack reads it
+            request = Request(role_arn(role), action, LANDING_QUEUE)
+            assert decide(request, identity(role), QUEUE_POLICY) == IMPLICIT, (role, action)
+        assert decide(Request(EVENTS, action, LANDING_QUEUE, FROM_RULE), [], QUEUE_POLICY) == (
+            IMPLICIT
+        )
+    for action, queue in [
+        ("sqs:PurgeQueue", LANDING_QUEUE),
+        ("sqs:SetQueueAttributes", LANDING_QUEUE),
+        ("sqs:ChangeMessageVisibility", LANDING_QUEUE),
+        ("sqs:GetQueueAttributes", LANDING_QUEUE),
+        ("sqs:SendMessage", LANDING_QUEUE),
+        ("sqs:ReceiveMessage", DEAD_LETTERS),  # the dead letters are the admin's to look at
+        ("sqs:ReceiveMessage", f"arn:aws:sqs:{REGIONAL}:another-queue"),
+    ]:
+        assert decide(Request(AIRFLOW, action, queue), airflow, QUEUE_POLICY) != ALLOW, action
+
+
+def test_the_landing_queue_key_decrypts_for_airflow_via_sqs() -> None:
+    via_sqs = {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}
+    # the role's own statement for the queue (its MWAA Celery grant also covers any key via SQS)
+    [grant] = [s for s in identity("AirflowRole")[0]["Statement"] if s["Sid"] == "LandingQueueKey"]
+    queue_key = [{"Statement": [grant]}]
+    assert decide(Request(AIRFLOW, "kms:Decrypt", KEY, via_sqs), queue_key) == ALLOW
+    assert decide(Request(AIRFLOW, "kms:Decrypt", KEY), queue_key) == IMPLICIT
+    assert decide(Request(AIRFLOW, "kms:Encrypt", KEY, via_sqs), queue_key) == IMPLICIT
+
+
+def test_the_key_encrypts_for_eventbridge_on_behalf_of_the_landing_rule_only() -> None:
+    [statement] = [s for s in KEY_POLICY[0]["Statement"] if s["Sid"] == "LandingEvents"]
+    assert (statement["Principal"], statement["Action"], statement["Resource"]) == (
+        {"Service": EVENTS},
+        ["kms:Decrypt", "kms:GenerateDataKey"],
+        ["*"],  # this key
+    )
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": RULE}}
+    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+        assert decide(Request(EVENTS, action, KEY, FROM_RULE), [], KEY_POLICY) == ALLOW, action
+        for refused in (ANOTHER_RULE, FOREIGN_RULE, {}):
+            request = Request(EVENTS, action, KEY, refused)
+            assert decide(request, [], KEY_POLICY) == IMPLICIT, (action, refused)
+        # S3 no longer encrypts to the queue itself: no grant of the key to S3 at all
+        assert decide(Request(S3, action, KEY, FROM_LAKE), [], KEY_POLICY) == IMPLICIT, action
+    for action in ("kms:Encrypt", "kms:ReEncryptFrom", "kms:CreateGrant", "kms:DescribeKey"):
+        assert decide(Request(EVENTS, action, KEY, FROM_RULE), [], KEY_POLICY) == IMPLICIT, action

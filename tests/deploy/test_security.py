@@ -35,6 +35,13 @@ PRIVATE = {
 }
 
 
+RULE_ARN = {
+    "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}"
+    ":rule/${AWS::StackName}-landing"
+}
+FROM_RULE = {"ArnEquals": {"aws:SourceArn": RULE_ARN}}
+
+
 def role_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
 
@@ -54,6 +61,66 @@ def test_the_bucket_is_versioned_encrypted_with_the_key_private_logged_and_kept(
         "LogFilePrefix": "lake-bucket/",
     }
     assert RES["LakeBucket"]["DeletionPolicy"] == "Retain"
+
+
+def test_the_bucket_keeps_its_generated_name_and_sends_its_events_to_eventbridge() -> None:
+    """No name and no reference to the queue: nothing the bucket waits for, and an update
+    of a stack deployed before the queue changes the bucket in place (no replacement)."""
+    bucket = RES["LakeBucket"]
+    assert "BucketName" not in bucket["Properties"] and "DependsOn" not in bucket
+    assert bucket["Properties"]["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+    }
+
+
+def test_the_rule_takes_the_lake_buckets_landed_objects_to_the_queue() -> None:
+    [(logical, rule)] = of_type("AWS::Events::Rule").items()
+    assert logical == "LandingRule"
+    props = rule["Properties"]
+    assert props["Name"] == {"Fn::Sub": "${AWS::StackName}-landing"}  # RULE_ARN's name
+    assert "EventBusName" not in props and props["State"] == "ENABLED"  # the default bus
+    assert props["EventPattern"] == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {
+            "bucket": {"name": [{"Ref": "LakeBucket"}]},
+            "object": {"key": [{"prefix": "lake/landing/"}]},
+        },
+    }
+    assert props["Targets"] == [
+        {
+            "Id": "LandingQueue",
+            "Arn": {"Fn::GetAtt": ["LandingQueue", "Arn"]},
+            "DeadLetterConfig": {"Arn": {"Fn::GetAtt": ["LandingDeadLetters", "Arn"]}},
+            "RetryPolicy": {"MaximumEventAgeInSeconds": 3600},
+        }
+    ]  # no RoleArn: EventBridge sends to SQS under the queue's policy
+
+
+def test_the_landing_queues_are_encrypted_with_the_key_tls_only_and_dead_letter() -> None:
+    queues = of_type("AWS::SQS::Queue")
+    assert set(queues) == {"LandingQueue", "LandingDeadLetters"}
+    for queue in queues.values():
+        assert queue["Properties"]["KmsMasterKeyId"] == KEY
+    landing, dead = queues["LandingQueue"]["Properties"], queues["LandingDeadLetters"]["Properties"]
+    assert landing["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["LandingDeadLetters", "Arn"]},
+        "maxReceiveCount": 5,
+    }
+    assert landing["MessageRetentionPeriod"] == 4 * 86400  # the SQS default, said out loud
+    assert dead["MessageRetentionPeriod"] == 14 * 86400  # the longest SQS keeps
+    policies = of_type("AWS::SQS::QueuePolicy")
+    assert {p["Properties"]["Queues"][0]["Ref"] for p in policies.values()} == set(queues)
+    for policy in policies.values():
+        statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+        deny, allow = statements["DenyInsecureTransport"], statements["LandingEvents"]
+        assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", ["sqs:*"])
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert (allow["Effect"], allow["Principal"]) == (
+            "Allow",
+            {"Service": "events.amazonaws.com"},
+        )
+        assert allow["Condition"] == FROM_RULE  # the landing rule sends (or dead-letters)
 
 
 def test_the_access_logs_are_private_versioned_kept_and_writable_by_log_delivery_only() -> None:
@@ -88,7 +155,7 @@ def test_the_data_key_rotates_is_kept_and_its_policy_names_no_wildcard_principal
     assert key["Type"] == "AWS::KMS::Key"
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"  # outlives its data
-    account, logs, api_logs = key["Properties"]["KeyPolicy"]["Statement"]
+    account, logs, api_logs, events = key["Properties"]["KeyPolicy"]["Statement"]
     assert account["Principal"] == {
         "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
     }
@@ -108,6 +175,10 @@ def test_the_data_key_rotates_is_kept_and_its_policy_names_no_wildcard_principal
     assert api_logs["Condition"] == {
         "ArnLike": {"kms:EncryptionContext:aws:logs:arn": {"Fn::Sub": stack_logs}}
     }
+    # EventBridge, to encrypt the landing events it sends to the queues, for that rule only
+    assert events["Principal"] == {"Service": "events.amazonaws.com"}
+    assert events["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert events["Condition"] == FROM_RULE
     groups = [
         r["Properties"]["LogGroupName"]["Fn::Sub"] for r in of_type("AWS::Logs::LogGroup").values()
     ]

@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from aws_landing import BATCHES
 from aws_local import client, land
 from http_api_events import http_event, lambda_context
 from musicstream import notify, pipeline
 from musicstream.cli import app
-from musicstream.deploy import serving
+from musicstream.deploy import events, serving
 from musicstream.pipeline import tasks
 from musicstream.settings import Settings, load_settings
 from musicstream.stores import Load
@@ -94,6 +95,31 @@ def test_the_stack_creates_every_resource_as_rendered(stack: Stack, endpoint: st
         backups = ddb.describe_continuous_backups(TableName=made["TableName"])
         pitr = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
         assert pitr["PointInTimeRecoveryStatus"] == "ENABLED"
+
+    # S3 → EventBridge → SQS: the rule and its target, the queues (moto does not read the
+    # bucket's EventBridge setting back: the next test shows its events reach the bus)
+    eventbridge = client("events", endpoint)
+    rule_props = stack.template["Resources"]["LandingRule"]["Properties"]
+    rule = eventbridge.describe_rule(Name=f"{stack.name}-landing")
+    assert rule["Arn"] == resolve(events.rule_arn(), stack.names)  # what policies name
+    assert rule["State"] == "ENABLED" and rule["EventBusName"] == "default"
+    assert json.loads(rule["EventPattern"]) == resolve(rule_props["EventPattern"], stack.names)
+    [target] = eventbridge.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert target == resolve(rule_props["Targets"][0], stack.names)
+    sqs = client("sqs", endpoint)
+    attributes = sqs.get_queue_attributes(QueueUrl=out["LandingQueueUrl"], AttributeNames=["All"])
+    landing = attributes["Attributes"]
+    assert landing["KmsMasterKeyId"] == out["DataKeyArn"]
+    assert json.loads(landing["RedrivePolicy"]) == {
+        "deadLetterTargetArn": stack.names["LandingDeadLetters.Arn"],
+        "maxReceiveCount": 5,
+    }
+    assert landing["ReceiveMessageWaitTimeSeconds"] == "20"
+    for queue in ("LandingQueue", "LandingDeadLetters"):
+        stored = sqs.get_queue_attributes(QueueUrl=stack.names[queue], AttributeNames=["Policy"])
+        policy_props = stack.template["Resources"][f"{queue}Policy"]["Properties"]
+        want = resolve(policy_props["PolicyDocument"], stack.names)
+        assert json.loads(stored["Attributes"]["Policy"]) == want
 
     topic = client("sns", endpoint).get_topic_attributes(TopicArn=out["TopicArn"])["Attributes"]
     assert topic["KmsMasterKeyId"] == "alias/aws/sns"
@@ -184,7 +210,11 @@ class AsRoles:
 
     def refused(self) -> list[str]:
         """Every recorded request the deployed policies would not allow."""
-        resource = self.policies("LakeBucketPolicy") + self.policies("RunTopicPolicy")
+        resource = [
+            *self.policies("LakeBucketPolicy"),
+            *self.policies("RunTopicPolicy"),
+            *self.policies("LandingQueuePolicy"),
+        ]
         out = {
             f"{role}: {r.action} {r.resource}"
             for role, r in self.requests
@@ -251,6 +281,56 @@ def test_each_stage_is_allowed_every_call_it_makes_by_the_role_that_runs_it(
         "kpis",
         "_state",
     }
+
+
+def test_what_lands_is_announced_on_the_queue_which_the_airflow_role_consumes(
+    stack: Stack, endpoint: str, recorder: Recorder
+) -> None:
+    """S3 → EventBridge → SQS as deployed (moto sends the bucket's events to the default bus
+    and the rule's matches to its target), then the calls the DAG's asset watcher makes on
+    each poll (SqsSensorTrigger: receive up to 10, delete them in one batch), as the Airflow
+    role: allowed, and exactly the queue grants the role has."""
+    s3, sqs = client("s3", endpoint), client("sqs", endpoint)
+    bucket, queue = stack.outputs["BucketName"], stack.outputs["LandingQueueUrl"]
+    s3.put_object(Bucket=bucket, Key="lake/archive/songs/old.csv", Body=b"x")  # not landing/
+    other = f"{stack.name}-other"  # another bucket of the account sending its events too
+    s3.create_bucket(Bucket=other)
+    s3.put_bucket_notification_configuration(
+        Bucket=other, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    s3.put_object(Bucket=other, Key="lake/landing/songs/other.csv", Body=b"x")  # not the lake
+    land(stack_settings(stack, endpoint), 0)
+    as_role, bodies = AsRoles(stack, recorder), []
+
+    def receive() -> list[dict[str, Any]]:
+        got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        return list(got.get("Messages", []))
+
+    def delete(messages: list[dict[str, Any]]) -> Any:
+        entries = [{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in messages]
+        return sqs.delete_message_batch(QueueUrl=queue, Entries=entries)
+
+    while messages := as_role("AirflowRole", receive):
+        as_role("AirflowRole", lambda: delete(messages))
+        bodies += [json.loads(m["Body"]) for m in messages]
+
+    # one EventBridge event per landed file (no S3 test event on this path), nothing else
+    assert sorted(b["detail"]["object"]["key"] for b in bodies) == sorted(
+        f"lake/{path}" for path in BATCHES[0]
+    )
+    assert {(b["source"], b["detail-type"], b["detail"]["bucket"]["name"]) for b in bodies} == {
+        ("aws.s3", "Object Created", bucket)
+    }
+    assert as_role.refused() == []
+    queue_arn = stack.names["LandingQueue.Arn"]
+    assert {(r.action, r.resource) for _, r in as_role.requests} == {
+        ("sqs:ReceiveMessage", queue_arn),
+        ("sqs:DeleteMessage", queue_arn),
+    }
+    dead = sqs.get_queue_attributes(
+        QueueUrl=stack.names["LandingDeadLetters"], AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    assert dead["Attributes"]["ApproximateNumberOfMessages"] == "0"
 
 
 # One request per access pattern (SPEC §5: 1-12) and /health: every read the API makes.

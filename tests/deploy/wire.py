@@ -1,7 +1,7 @@
 """Requests recorded by moto, as the IAM (action, resource, context) AWS would authorize.
 
 Covers the calls the pipeline makes: S3 REST (path-style, as against a custom endpoint),
-DynamoDB and Glue JSON APIs, SNS query API. An unknown call raises, so a new kind of call
+DynamoDB, Glue and SQS JSON APIs, SNS query API. An unknown call raises, so a new kind of call
 cannot slip past the permission check.
 """
 
@@ -40,6 +40,8 @@ def calls(entry: dict[str, Any]) -> list[Call]:
         return s3_calls(entry)
     if service in ("dynamodb", "glue"):
         return json_calls(service, entry)
+    if service == "sqs":
+        return sqs_calls(entry)
     if service == "sns":
         form = parse_qs(body_of(entry).decode())
         return [(f"sns:{form['Action'][0]}", form["TopicArn"][0], {})]
@@ -55,6 +57,13 @@ def json_calls(service: str, entry: dict[str, Any]) -> list[Call]:
     tables = list(body["RequestItems"]) if "RequestItems" in body else [body["TableName"]]
     index = f"/index/{body['IndexName']}" if "IndexName" in body else ""
     return [(f"dynamodb:{operation}", f"{base}:table/{t}{index}", {}) for t in tables]
+
+
+def sqs_calls(entry: dict[str, Any]) -> list[Call]:
+    """One queue per call; a batch call is authorized as its single-message action."""
+    operation = entry["headers"]["X-Amz-Target"].split(".")[-1].removesuffix("Batch")
+    account, name = json.loads(body_of(entry))["QueueUrl"].rstrip("/").split("/")[-2:]
+    return [(f"sqs:{operation}", f"arn:aws:sqs:{REGION}:{account}:{name}", {})]
 
 
 def s3_calls(entry: dict[str, Any]) -> list[Call]:

@@ -3,11 +3,11 @@
 *Glue job role* — the Spark stages the DAG sends to Glue (validate+curate, compute KPIs):
 the lake prefixes those stages touch, the code prefix, and Glue's logs and metrics.
 *Airflow (MWAA) execution role* — every other task (sensor, plan, quality gate, reject, load,
-archive, backfill, notify): the lake prefixes they touch, the KPI tables and the one index
-the per-date replace queries, the run topic, starting and watching the one Glue job, and
-what MWAA itself needs to run.
+archive, backfill, notify) and the DAG's asset watcher: the lake prefixes they touch, the
+KPI tables and the one index the per-date replace queries, the run topic, starting and
+watching the one Glue job, consuming the landing queue, and what MWAA itself needs to run.
 Both use the stack's key, only through the services that encrypt with it for them (S3 for
-the lake; DynamoDB for the tables).
+the lake; DynamoDB for the tables; SQS, only to decrypt, for the landing queue).
 
 Lake access is a table (prefix → verbs) rather than hand-written statements, so the
 rendered policies and the tests read the same facts. No statement grants ``*`` actions;
@@ -17,6 +17,7 @@ its reason in :data:`WILDCARDS` (rendered into the role's Metadata and checked b
 
 from __future__ import annotations
 
+from musicstream.deploy import events
 from musicstream.deploy.cfn import (
     CODE,
     DATA_KEY,
@@ -148,6 +149,10 @@ MWAA_QUEUE_ACTIONS = [
     "sqs:SendMessage",
 ]
 MWAA_KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]
+# The asset watcher's trigger (SqsSensorTrigger): receive, then delete what it received
+# (DeleteMessageBatch is authorized as DeleteMessage). Nothing else: it neither reads the
+# queue's attributes nor changes a message's visibility.
+LANDING_QUEUE_ACTIONS = ["sqs:DeleteMessage", "sqs:ReceiveMessage"]
 
 
 def data_key_statement(*services: str) -> Node:
@@ -188,6 +193,7 @@ def airflow_role() -> Node:
         data_key_statement("s3", "dynamodb"),
         statement("RunTopic", ["sns:Publish"], [ref("RunTopic")]),
         statement("GlueJob", GLUE_JOB_ACTIONS, [arn("glue", "job/${GlueJobName}")]),
+        *landing_queue_statements(),
         *mwaa_source_statements(),
         *mwaa_service_statements(),
     ]
@@ -215,6 +221,16 @@ def store_statements() -> list[Node]:
         statement("KpiTables", [*write, "dynamodb:Query"], kpis),
         statement("KpiDateIndex", ["dynamodb:Query"], indexes),
         statement("DimensionTables", write, dimensions),
+    ]
+
+
+def landing_queue_statements() -> list[Node]:
+    """The DAG's asset watcher consumes the landing queue; its messages are encrypted with
+    the data key, which it may use through SQS to decrypt only."""
+    via_sqs = {"StringEquals": {"kms:ViaService": sub("sqs.${AWS::Region}.amazonaws.com")}}
+    return [
+        statement("LandingQueue", LANDING_QUEUE_ACTIONS, [arn_of(events.QUEUE)]),
+        statement("LandingQueueKey", ["kms:Decrypt"], [arn_of(DATA_KEY)], via_sqs),
     ]
 
 

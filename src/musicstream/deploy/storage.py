@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from musicstream import layout
+from musicstream.deploy import events
 from musicstream.deploy.cfn import (
     DATA_KEY,
     LAKE,
@@ -42,7 +43,9 @@ def private() -> Node:
 
 
 def lake_bucket() -> Node:
-    """Versioned, encrypted with the stack's key, private, access-logged, with lifecycle rules."""
+    """Versioned, encrypted with the stack's key, private, access-logged, with lifecycle
+    rules; its events go to EventBridge, which takes what lands to the landing queue
+    (deploy/events.py)."""
     encryption = {
         "ServerSideEncryptionByDefault": {
             "SSEAlgorithm": "aws:kms",
@@ -60,6 +63,7 @@ def lake_bucket() -> Node:
             **private(),
             "LoggingConfiguration": logging,
             "LifecycleConfiguration": {"Rules": lifecycle_rules()},
+            "NotificationConfiguration": events.bucket_notifications(),
             "Tags": tags(),
         },
     }

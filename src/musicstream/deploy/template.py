@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from musicstream import __version__
-from musicstream.deploy import serving
+from musicstream.deploy import events, serving
 from musicstream.deploy.access import airflow_role, glue_job_role
 from musicstream.deploy.cfn import CODE, DATA_KEY, LAKE, Node, arn_of, ref, sub
 from musicstream.deploy.encryption import data_key, glue_security_configuration
@@ -96,13 +96,17 @@ def glue_job() -> Node:
 def resources() -> dict[str, Node]:
     roles = [arn_of("GlueJobRole"), arn_of("AirflowRole"), ref("AdminRoleArn")]
     key = data_key()
-    key["Properties"]["KeyPolicy"]["Statement"].append(serving.logs_key_statement())
+    key["Properties"]["KeyPolicy"]["Statement"] += [
+        serving.logs_key_statement(),
+        events.key_statement(),
+    ]
     return {
         DATA_KEY: key,
         "LakeBucket": lake_bucket(),
         "LakeBucketPolicy": bucket_policy(roles),
         "AccessLogBucket": access_log_bucket(),
         "AccessLogBucketPolicy": access_log_bucket_policy(),
+        **events.resources(),  # the landing queue and the rule that feeds it what lands
         **kpi_tables(),
         **run_topic(),
         "GlueJobRole": glue_job_role(),
@@ -127,18 +131,19 @@ OUTPUTS: dict[str, Node] = {
     "AirflowRoleArn": {"Description": "MWAA execution role", "Value": arn_of("AirflowRole")},
     "DataKeyArn": {"Description": "KMS key of the lake and tables", "Value": arn_of(DATA_KEY)},
     "AccessLogBucketName": {"Value": ref("AccessLogBucket")},
+    **events.OUTPUTS,
     **serving.OUTPUTS,
 }
 
 
 def build_template() -> dict[str, Any]:
-    """The musicstream stack: data key, lake and access-log buckets, KPI tables, run topic,
-    Glue job, two roles; and the read API (function, HTTP API, its role) once its package
-    is uploaded."""
+    """The musicstream stack: data key, lake and access-log buckets, landing queue and its
+    EventBridge rule, KPI tables, run topic, Glue job, two roles; and the read API
+    (function, HTTP API, its role) once its package is uploaded."""
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": f"musicstream {__version__}: lake, KPI store, notifications, Glue, "
-        "read API, IAM, KMS",
+        "Description": f"musicstream {__version__}: lake, landing queue, KPI store, "
+        "notifications, Glue, read API, IAM, KMS",
         "Parameters": copy.deepcopy(PARAMETERS),
         "Conditions": copy.deepcopy(serving.CONDITIONS),
         "Resources": resources(),

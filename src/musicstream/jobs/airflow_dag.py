@@ -6,9 +6,11 @@ package because it imports Airflow: only the DAG imports this module, and the he
 
 *Parse time* — the shape of the DAG — reads environment variables (``MUSICSTREAM_AIRFLOW_…``
 and the lake from ``MUSICSTREAM_LAKE`` / the config file); only the schedule falls back to
-the Airflow Variable ``musicstream_schedule``. *Run time* builds :class:`Settings` like the
-CLI does: DAG-run params > Variable ``musicstream_settings`` (a JSON object) > ``MUSICSTREAM_…``
-environment > config file > defaults.
+the Airflow Variable ``musicstream_schedule``. With ``MUSICSTREAM_AIRFLOW_QUEUE_URL`` (the
+stack's landing queue) the DAG also runs on events, the schedule kept as the fallback
+(:func:`schedule`). *Run time* builds :class:`Settings` like the CLI does: DAG-run params
+> Variable ``musicstream_settings`` (a JSON object) > ``MUSICSTREAM_…`` environment > config
+file > defaults.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import Asset, BaseNotifier, BaseOperator, Param, Variable
+from airflow.sdk import Asset, AssetWatcher, BaseNotifier, BaseOperator, Param, Variable
 
 from musicstream import layout
 from musicstream.settings import Settings, load_settings
@@ -60,18 +62,19 @@ class DagConfig:
     spark_conn_id: str
     spark_application: str
     glue_job: str
+    queue_url: str  # the landing queue's URL: event-driven runs; empty: the schedule only
 
     @classmethod
     def from_env(cls) -> DagConfig:
         def env(name: str, default: str = "") -> str:
             return os.environ.get(PREFIX + name) or default
 
-        compute = env("COMPUTE", "local")
+        compute, queue_url = env("COMPUTE", "local"), env("QUEUE_URL")
         if compute not in ("local", "spark", "glue"):
             raise ValueError(f"{PREFIX}COMPUTE must be local, spark or glue, not {compute!r}")
         return cls(
             lake=_absolute(load_settings().lake),
-            schedule=env("SCHEDULE") or _schedule_variable(),
+            schedule=env("SCHEDULE") or _schedule_variable(events=bool(queue_url)),
             compute=compute,
             max_bad_ratio=float(env("MAX_BAD_RATIO", "0.1")),
             retries=int(env("RETRIES", "3")),
@@ -82,13 +85,68 @@ class DagConfig:
             spark_conn_id=env("SPARK_CONN_ID", "spark_default"),
             spark_application=env("SPARK_APPLICATION") or _spark_entry(),
             glue_job=env("GLUE_JOB", "musicstream"),
+            queue_url=queue_url,
         )
+
+    @property
+    def url(self) -> str:
+        return self.lake if "://" in self.lake else Path(self.lake).as_uri()
 
     @property
     def asset(self) -> Asset:
         """The KPI tables, for data-aware downstream DAGs (``schedule=[asset]``)."""
-        url = self.lake if "://" in self.lake else Path(self.lake).as_uri()
-        return Asset(name="musicstream_kpis", uri=f"{url}/{layout.KPIS}")
+        return Asset(name="musicstream_kpis", uri=f"{self.url}/{layout.KPIS}")
+
+    @property
+    def landing(self) -> Asset:
+        """The landing zone, updated by each message on the landing queue (S3's "Object
+        Created" events of ``landing/``, through EventBridge: deploy/events.py): what the
+        event-driven runs are scheduled on."""
+        watcher = AssetWatcher(name="landing_queue", trigger=landing_trigger(self))
+        uri = f"{self.url}/{layout.LANDING}"
+        return Asset(name="musicstream_landing", uri=uri, watchers=[watcher])
+
+
+def landing_trigger(config: DagConfig) -> Any:
+    """The common-messaging trigger on the SQS queue (the amazon provider's SqsSensorTrigger,
+    which deletes what it received): up to 10 messages become one asset event; each receive
+    waits up to 20 s for a message (long polling), then the next one starts at once."""
+    from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
+
+    return MessageQueueTrigger(
+        scheme="sqs",
+        sqs_queue=config.queue_url,
+        aws_conn_id=config.aws_conn_id,
+        max_messages=10,
+        wait_time_seconds=20,
+        waiter_delay=0,
+    )
+
+
+def schedule(config: DagConfig) -> Any:
+    """The cron schedule; with a landing queue, the landing asset *or* that schedule, then
+    the fallback for a message lost or a file not yet settled when its message came."""
+    if not config.queue_url:
+        return config.schedule
+    try:  # where the Task SDK has them (newer Airflow 3)
+        from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
+    except ImportError:  # Airflow 3.1
+        from airflow.timetables.assets import AssetOrTimeSchedule  # type: ignore[assignment]
+        from airflow.timetables.trigger import CronTriggerTimetable  # type: ignore[assignment]
+
+    cron = CronTriggerTimetable(config.schedule, timezone="UTC")
+    return AssetOrTimeSchedule(timetable=cron, assets=[config.landing])
+
+
+def route(params: Mapping[str, Any], run_type: Any, config: DagConfig) -> str:
+    """Where ``route`` sends a run: a backfill; a run the queue triggered to plan at once
+    (the message says something landed, and a run with nothing to do then ends at plan
+    instead of holding the one active run on a sensor); any other to the sensor."""
+    if backfill_range(params):
+        return "backfill"
+    if config.queue_url and str(getattr(run_type, "value", run_type)) == "asset_triggered":
+        return "landing_event"
+    return "wait_for_landing"
 
 
 def _absolute(lake: str) -> str:
@@ -97,9 +155,12 @@ def _absolute(lake: str) -> str:
     return str(Path(lake.removeprefix("file://")).resolve())
 
 
-def _schedule_variable() -> str:
-    """The Variable fallback: one lookup per parse, only when the env does not say."""
-    return str(Variable.get("musicstream_schedule", default="*/5 * * * *"))
+def _schedule_variable(events: bool) -> str:
+    """The Variable fallback: one lookup per parse, only when the env does not say. Hourly
+    by default with event-driven runs: a scheduled run holds the one active run while its
+    sensor waits (up to sensor_timeout_s), and runs on events would wait behind it."""
+    default = "0 * * * *" if events else "*/5 * * * *"
+    return str(Variable.get("musicstream_schedule", default=default))
 
 
 def _spark_entry() -> str:

@@ -2,10 +2,13 @@
 
 Run in a subprocess by test_airflow_dag.py: the first placement is parsed before anything
 else is imported, so ``heavy`` tells whether parsing the DAG file imports heavy clients.
+A placement with ``watch`` (seconds) also runs its asset watcher's trigger, as the
+triggerer does, until its first event.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -51,15 +54,60 @@ def describe_task(task: Any) -> dict[str, Any]:
     }
 
 
+def describe_asset(asset: Any) -> dict[str, Any]:
+    watchers = [
+        {"name": w.name, "type": type(w.trigger).__name__, "trigger": w.trigger.serialize()}
+        for w in asset.watchers
+    ]
+    return {"name": asset.name, "uri": asset.uri, "watchers": watchers}
+
+
+def serialized_timetable(dag: Any) -> dict[str, Any]:
+    """The timetable as the DAG processor stores it for the scheduler and triggerer."""
+    try:
+        from airflow.serialization.serialized_objects import DagSerialization as serializer
+    except ImportError:  # Airflow 3.1
+        from airflow.serialization.serialized_objects import SerializedDAG as serializer
+
+    return dict(serializer.to_dict(dag)["dag"]["timetable"])
+
+
+def routes() -> dict[str, str]:
+    """Where ``route`` sends a run of each kind, and a backfill."""
+    from musicstream.jobs import airflow_dag as ms
+
+    config = ms.DagConfig.from_env()
+    kinds = {
+        kind: ms.route({}, kind, config) for kind in ("scheduled", "manual", "asset_triggered")
+    }
+    return {**kinds, "backfill": ms.route({"backfill_from": "2026-01-01"}, "manual", config)}
+
+
 def describe(dag: Any) -> dict[str, Any]:
+    timetable = dag.timetable
+    cron = getattr(timetable, "timetable", timetable)  # an asset-or-time schedule's cron
+    assets = getattr(getattr(timetable, "asset_condition", None), "objects", [])
     return {
-        "schedule": getattr(dag.timetable, "expression", str(dag.timetable)),
+        "schedule": getattr(cron, "expression", str(cron)),
+        "timetable": type(timetable).__name__,
+        "assets": [describe_asset(a) for a in assets],
+        "serialized_timetable": serialized_timetable(dag),
+        "routes": routes(),
         "max_active_runs": dag.max_active_runs,
         "catchup": dag.catchup,
         "start_date": dag.start_date.isoformat(),
         "params": {k: dag.params[k] for k in dag.params},
         "tasks": {t.task_id: describe_task(t) for t in dag.tasks},
     }
+
+
+async def first_event(trigger: Any, timeout_s: float) -> Any:
+    """The trigger's first event, as the triggerer would get it; then the trigger is closed."""
+    events = trigger.run()
+    try:
+        return (await asyncio.wait_for(anext(events), timeout_s)).payload
+    finally:
+        await events.aclose()
 
 
 def main() -> None:
@@ -75,6 +123,11 @@ def main() -> None:
             "heavy": [m for m in HEAVY if m in sys.modules],
             "dag": describe(dag) if dag else None,
         }
+        if dag and placement.get("watch"):
+            [asset] = dag.timetable.asset_condition.objects
+            [watcher] = asset.watchers
+            event = asyncio.run(first_event(watcher.trigger, placement["watch"]))
+            out[placement["name"]]["event"] = event
     print("RESULT " + json.dumps(out, default=str))
 
 
