@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint typecheck fmt fuzz bench bench-smoke airflow clean setup setup-dev
+.PHONY: demo test lint typecheck fmt fuzz bench bench-smoke bench-api airflow clean setup setup-dev
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -76,6 +76,13 @@ bench: setup-dev
 bench-smoke: setup-dev
 	BENCH_COMMAND="make bench-smoke" $(BIN)/python -m bench --scale 1M --scaling 100k,1M \
 		--report bench/out/smoke/BENCHMARKS.md --chart bench/out/smoke/benchmarks.png $(BENCH_ARGS)
+
+# The read API under load (SCALE streams, default 10M): `musicstream serve` with 1 and 2 workers
+# loaded by wrk (installed from Debian when missing) while a run restates the lake's dates;
+# writes the section "Read API under load" of BENCHMARKS.md (python -m bench.api --help).
+bench-api: setup-dev
+	BENCH_COMMAND="make bench-api SCALE=$(SCALE)" $(BIN)/python -m bench.api --scale $(SCALE) \
+		$(BENCH_API_ARGS)
 
 clean:
 	rm -rf $(VENV) .uv demo-lake .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build
