@@ -189,15 +189,20 @@ def test_a_file_still_being_written_waits_until_it_settles(
     assert entry["rows_read"] == 4500 - 1  # the whole file (less its header), once
 
 
+def in_a_batch(source: Path, lake: Path, watchers: Callable[..., Watcher]) -> tuple[Path, Watcher]:
+    """A watcher on a new lake, inside the batch of everything ``source`` has."""
+    (lake / "landing").mkdir(parents=True)
+    watcher = watchers(lake)
+    time.sleep(0.5)  # watching before the files land
+    land(source, lake, *names(source))
+    until(lambda: in_batch(lake), what="a batch to start")
+    return lake, watcher
+
+
 def test_sigterm_mid_batch_lets_the_batch_finish_then_exits_0(
     source: Path, reference: dict[str, Any], tmp_path: Path, watchers: Callable[..., Watcher]
 ) -> None:
-    lake = tmp_path / "lake"
-    (lake / "landing").mkdir(parents=True)
-    watcher = watchers(lake)
-    time.sleep(0.5)
-    land(source, lake, *names(source))
-    until(lambda: in_batch(lake), what="a batch to start")
+    lake, watcher = in_a_batch(source, tmp_path / "lake", watchers)
     assert watcher.stop(signal.SIGTERM) == 0, watcher.err
     assert not in_batch(lake)
     assert [b["status"] for b in ledger(lake)] == ["archived"]
@@ -209,12 +214,7 @@ def test_sigterm_mid_batch_lets_the_batch_finish_then_exits_0(
 def test_kill_9_mid_batch_then_a_restart_ends_as_an_uninterrupted_run(
     source: Path, reference: dict[str, Any], tmp_path: Path, watchers: Callable[..., Watcher]
 ) -> None:
-    lake = tmp_path / "lake"
-    (lake / "landing").mkdir(parents=True)
-    first = watchers(lake)
-    time.sleep(0.5)
-    land(source, lake, *names(source))
-    until(lambda: in_batch(lake), what="a batch to start")
+    lake, first = in_a_batch(source, tmp_path / "lake", watchers)
     time.sleep(0.4)  # somewhere inside the batch
     first.stop(signal.SIGKILL)
     again = watchers(lake)  # finds the dead holder's lock and the unfinished batch
@@ -227,12 +227,7 @@ def test_kill_9_mid_batch_then_a_restart_ends_as_an_uninterrupted_run(
 def test_a_second_signal_stops_at_once_and_a_run_finishes_the_batch(
     source: Path, reference: dict[str, Any], tmp_path: Path, watchers: Callable[..., Watcher]
 ) -> None:
-    lake = tmp_path / "lake"
-    (lake / "landing").mkdir(parents=True)
-    watcher = watchers(lake)
-    time.sleep(0.5)
-    land(source, lake, *names(source))
-    until(lambda: in_batch(lake), what="a batch to start")
+    lake, watcher = in_a_batch(source, tmp_path / "lake", watchers)
     watcher.proc.send_signal(signal.SIGINT)
     time.sleep(0.1)  # two signals at once are one to the process
     code = watcher.stop(signal.SIGINT)
@@ -256,7 +251,9 @@ def test_two_watchers_on_one_lake_never_both_write(
     pair = [watchers(lake), watchers(lake)]
     time.sleep(1.0)
     files = names(source)
-    for wave in (files[:2], files[2:3], files[3:]):  # dimensions, then one streams file each
+    dimensions = [n for n in files if not n.startswith("streams")]
+    streams = [n for n in files if n.startswith("streams")]
+    for wave in (dimensions, streams[:1], streams[1:]):  # dimensions, then a streams file each
         land(source, lake, *wave)
         time.sleep(0.3)
     until(lambda: len(processed(lake)) == len(files), what="every file")
