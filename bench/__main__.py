@@ -1,5 +1,8 @@
 """``python -m bench``: measure every case at one scale, the scaling points, and report.
 
+Then the freshness case (``bench.freshness``: micro-batches landed under ``musicstream watch``
+on a copy of the DuckDB lake), unless ``--no-freshness``.
+
 Ends by printing, as its last lines, ratio_to_floor, vs_pyspark_peer, vs_pandas_peer,
 incremental_share and peak_rss_gb (``n/a`` for a number whose cases failed or were skipped).
 """
@@ -14,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import cases, chart, machine, metrics, report
+from bench import cases, chart, freshness, freshness_report, machine, metrics, report
 from bench.scale import Scale, parse_scale
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,6 +48,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--no-spark", action="store_true", help="skip the Spark engine and the PySpark peer"
     )
     p.add_argument("--no-peers", action="store_true", help="skip the peer baselines")
+    p.add_argument(
+        "--no-freshness", action="store_true", help="skip the freshness case under watch"
+    )
     p.add_argument("--timeout", type=float, default=7200.0, help="seconds per measured command")
     p.add_argument(
         "--settle",
@@ -79,6 +85,7 @@ def main(argv: list[str]) -> int:
         key=lambda s: s.streams,
     )
     main_run = cases.run_scale(main_scale, opts, full=True, say=say)
+    fresh = None if args.no_freshness else _freshness(main_run, opts)
     runs = sorted([main_run, *(_point(s, opts) for s in sizes)], key=lambda r: r.scale.streams)
     load_end = os.getloadavg()[0]
     context: dict[str, object] = {
@@ -93,10 +100,14 @@ def main(argv: list[str]) -> int:
         "elapsed_s": time.perf_counter() - started,
         "chart": args.chart,
         "skipped": _skipped(args),
+        # None when skipped: the report keeps the section a previous run wrote
+        "freshness": freshness_report.section(fresh, _command(argv)) if fresh else None,
     }
     chart.write(args.chart, main_run, runs)
     report.write(args.report, main_run, runs, context)
     say(f"wrote {args.report} and {args.chart}")
+    for line in freshness_report.headline(fresh) if fresh else []:
+        say(line)
     for line in metrics.summary_lines(main_run):
         say(line)
     return 0
@@ -122,7 +133,22 @@ def _skipped(args: argparse.Namespace) -> list[str]:
         out.append("the Spark engine and the PySpark peer (--no-spark)")
     if args.no_peers:
         out.append("the peer baselines (--no-peers)")
+    if args.no_freshness:
+        out.append("the freshness case under watch (--no-freshness; an earlier section is kept)")
     return out
+
+
+def _freshness(main_run: cases.ScaleRun, opts: cases.Options) -> freshness.Result:
+    """The freshness case on a copy of the DuckDB lake (its history plus the incremental
+    batch), or on a lake built for it when that run failed."""
+    scale = main_run.scale
+    say(f"[{scale.label}] freshness under watch …")
+    ours = main_run.ok("duckdb") and main_run.ok("incremental")
+    lake = opts.out / scale.label / "duckdb" / "lake" if ours else None
+    fresh_opts = freshness.Options(threads=opts.threads)
+    result = freshness.on_lake(scale, lake, opts.out, opts.data, fresh_opts)
+    say(f"[{scale.label}] freshness: " + ", ".join(freshness_report.headline(result)))
+    return result
 
 
 def _point(scale: Scale, opts: cases.Options) -> cases.ScaleRun:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from bench import sections
 from bench.api_load import ClassLoad, Phase
 from bench.api_mix import MIX
 
-START = "<!-- bench-api:start: written by `make bench-api` -->"
-END = "<!-- bench-api:end -->"
+START, END = sections.API.start, sections.API.end
 LABELS = {"lookups": "key lookups", "ranges": "30-day ranges"}
 # (name, asked, class or None for all, what, limit, at most)
 TARGETS = (
@@ -23,15 +23,7 @@ TARGETS = (
 
 
 def splice(path: Path, section: str) -> None:
-    """Replace the text between the markers with ``section`` (append it when absent)."""
-    text = path.read_text() if path.exists() else ""
-    block = f"{START}\n{section.strip()}\n{END}\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + ("\n\n" if text else "") + block
-    path.write_text(text)
+    sections.API.splice(path, section)
 
 
 def section(phases: list[Phase], context: dict[str, object]) -> str:

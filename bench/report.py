@@ -1,11 +1,12 @@
-"""BENCHMARKS.md: the side-by-side table, scaling, targets, machine, versions, how to rerun."""
+"""BENCHMARKS.md: the side-by-side table, scaling, targets, freshness under watch, machine,
+versions, how to rerun."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from bench import metrics
+from bench import freshness_report, metrics, sections
 from bench.cases import Case, ScaleRun
 
 CASE_ORDER = ("floor", "duckdb", "incremental", "spark", "pandas", "glue")
@@ -21,6 +22,8 @@ def write(path: Path, main: ScaleRun, runs: list[ScaleRun], context: dict[str, o
         f"![benchmark chart]({os.path.relpath(chart, path.parent)})\n",
         _targets(main, runs),
         _scaling(runs),
+        _freshness(path, context.get("freshness")),
+        sections.API.kept(path),  # `make bench-api`'s section, as it last wrote it
         _failures([main, *runs]),
         _facts(context),
         _notes(main),
@@ -123,6 +126,14 @@ def _scaling(runs: list[ScaleRun]) -> str:
         f"Incremental batch ({_batch(runs[0]):,} streams) on the largest history over "
         f"the smallest: {_num(flat)}x (flat means the cost follows the batch, not the history).\n"
     )
+
+
+def _freshness(path: Path, section: object) -> str:
+    """The freshness case's section between its markers, or, when the case was skipped, the
+    one already in ``path`` (``python -m bench.freshness`` may have written it alone)."""
+    if isinstance(section, str):
+        return freshness_report.block_of(section)
+    return freshness_report.kept_block(path)
 
 
 def _failures(runs: list[ScaleRun]) -> str:

@@ -35,6 +35,7 @@ def test_bench_harness_on_a_tiny_scale(tmp_path: Path) -> None:
         "--scaling",
         "10k",
         "--no-spark",
+        "--no-freshness",  # its own test: tests/test_bench_freshness.py
         "--settle",
         "0",
         "--out",
