@@ -32,7 +32,7 @@ from typing import Any
 
 from musicstream import ingest, layout, pipeline
 from musicstream.errors import LakeLocked, QualityGateFailed, UserError
-from musicstream.lake import Lake
+from musicstream.lake import Lake, Listed
 from musicstream.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -93,18 +93,24 @@ def watch(settings: Settings, report: Callable[[Outcome], None], stop: threading
             locked = outcome.status == "locked"
             failures = failures + 1 if outcome.status == "failed" else 0
             if outcome.retry_in_s is not None:  # failed or locked: the same again, later
-                _sleep(stop, outcome.retry_in_s)
+                stop.wait(outcome.retry_in_s)
                 continue
             if outcome.status in ("ok", "rejected"):
                 continue  # files may have landed during the batch: look again at once
-        timeout = _next_settle_s(lake, settings)
+        settled, landing = ingest.landing_files(lake, settings.settle_s)  # one listing a round
+        if settled and not due:
+            due = True
+            continue
+        # Nothing settled, or settled files the run just found not ready (still being
+        # written): wait for an event, a file settling, or the interval, then look again.
+        timeout = _until_settled(landing, settings.settle_s)
         if timeout is None:
             timeout = settings.watch_interval_s
         if waiter is not None:
             waiter(timeout)  # returns early when a file lands
         else:
-            _sleep(stop, timeout)
-        due = _settled(lake, settings)
+            stop.wait(timeout)
+        due = False
 
 
 def _attempt(settings: Settings, failures: int) -> Outcome:
@@ -122,22 +128,12 @@ def _attempt(settings: Settings, failures: int) -> Outcome:
     return Outcome(summary["status"], summary)
 
 
-def _settled(lake: Lake, settings: Settings) -> bool:
-    settled, _ = ingest.landing_files(lake, settings.settle_s)
-    return bool(settled)
-
-
-def _next_settle_s(lake: Lake, settings: Settings) -> float | None:
+def _until_settled(landing: list[Listed], settle_s: float) -> float | None:
     """Seconds until the earliest file still landing would settle; None when none is."""
-    _, landing = ingest.landing_files(lake, settings.settle_s)
     if not landing:
         return None
-    first = min(f.mtime for f in landing) + settings.settle_s
+    first = min(f.mtime for f in landing) + settle_s
     return max(0.0, first - time.time()) + SETTLE_MARGIN_S
-
-
-def _sleep(stop: threading.Event, seconds: float) -> None:
-    stop.wait(seconds)
 
 
 def _events(lake: Lake, stop: threading.Event) -> Callable[[float], bool] | None:

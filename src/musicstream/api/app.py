@@ -211,8 +211,7 @@ def _v1(settings: Settings, stores: Stores) -> APIRouter:
 def _table_param() -> Any:
     from fastapi import Path as PathParam
 
-    tables = [t for t in KPI_COLUMNS]
-    return PathParam(description="A KPI table.", json_schema_extra={"enum": tables})
+    return PathParam(description="A KPI table.", json_schema_extra={"enum": list(KPI_COLUMNS)})
 
 
 def _pages(app: FastAPI, settings: Settings, stores: Stores) -> None:
