@@ -7,22 +7,87 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 console = Console()
 
 
+class StepBar:
+    """The running stage of a run, with a bar where its work is countable (dates loaded),
+    a spinner where it is not; a pipeline ``Display`` (pipeline/stages.py)."""
+
+    def __init__(self, progress: Progress | None, title: str) -> None:
+        self.progress, self.title = progress, title
+        self.task = None if progress is None else progress.add_task(title, total=None)
+
+    def start(self, name: str, total: int | None) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.reset(self.task, total=total, description=f"{self.title}: {name}")
+
+    def advance(self, n: int = 1) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.advance(self.task, n)
+
+    def end(self) -> None:
+        pass
+
+    def __call__(self, step: str) -> None:
+        """The pipeline's step hook: nothing to show (the stage already names it)."""
+
+
 @contextlib.contextmanager
-def step_progress(enabled: bool, title: str) -> Iterator[Any]:
-    """A spinner naming the step that just finished; yields the pipeline's on_step hook."""
+def step_progress(enabled: bool, title: str) -> Iterator[StepBar]:
+    """A progress line naming the running stage; yields the pipeline's display (and step
+    hook). Off when not a terminal: piped output gets the stage log lines instead."""
     if not enabled or not console.is_terminal:
-        yield lambda name: None
+        yield StepBar(None, title)
         return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(title)
-        yield lambda name: progress.update(task, description=f"{title}: {name} done")
+        yield StepBar(progress, title)
+
+
+@contextlib.contextmanager
+def file_progress(title: str, total: int) -> Iterator[Any]:
+    """A bar over ``total`` files, naming the last one written; yields the per-file hook."""
+    if not console.is_terminal:
+        yield lambda path: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(title, total=total)
+        yield lambda path: bar.update(task, advance=1, description=f"{title}: {path.name}")
+
+
+def print_generated(summary: Any) -> None:
+    """What ``generate`` wrote: files and rows per dataset, the bad rows it planted."""
+    rows = [
+        {
+            "dataset": name,
+            "files": len(summary.files[name]),
+            "rows": summary.rows[name],
+            "bad rows planted": summary.bad_rows(name),
+            "reasons": ", ".join(
+                f"{r} {n:,}" for r, n in sorted(summary.injected.get(name, {}).items()) if n
+            ),
+        }
+        for name in summary.files
+    ]
+    console.print(rows_table(f"Generated into {summary.out_dir}", rows))
 
 
 def rows_table(
@@ -75,6 +140,12 @@ def print_run_summary(summary: dict[str, Any]) -> None:
         console.print(f"[yellow]{path} changed after planning: left in landing for the next run[/]")
     if summary["dates"]:
         console.print(f"Dates: {summary['dates'][0]} … {summary['dates'][-1]}")
+    stages = summary.get("stages") or {}
+    if stages:
+        timings = " · ".join(f"{name} {seconds:.2f}s" for name, seconds in stages.items())
+        console.print(f"Stages: {timings}", highlight=False)
+    for warning in summary.get("warnings") or []:
+        console.print(f"[yellow]warning ({warning.get('check')}): {warning.get('message')}[/]")
 
 
 def print_rows(title: str, rows: Sequence[dict[str, Any]], output: str = "table") -> None:

@@ -38,19 +38,26 @@ def load_dates(
     store: Store,
     dates: Sequence[date],
     on_date: Callable[[date], None] | None = None,
-) -> None:
+) -> int:
     """Per-date replacement: after loading, the store holds exactly the lake's rows of
-    ``dates``, and of every period (day, ISO week, month) they fall in."""
+    ``dates``, and of every period (day, ISO week, month) they fall in. Returns the rows
+    written."""
     store.init()
+    written = 0
     for day in sorted(dates):
-        store.replace_date(day, {t: read_kpi_partition(lake, t, day) for t in KPI_TABLES})
+        tables = {t: read_kpi_partition(lake, t, day) for t in KPI_TABLES}
+        store.replace_date(day, tables)
+        written += sum(rows.num_rows for rows in tables.values())
         if on_date is not None:
             on_date(day)
     for table in PERIOD_TABLES:
         empty = KPIS[table].arrow_schema().empty_table()
         for period in periods_of(dates):
             rows = _read(lake, layout.kpi_period_file(table, period.kind, period.start))
-            store.replace_period(table, period.kind, period.start, empty if rows is None else rows)
+            rows = empty if rows is None else rows
+            store.replace_period(table, period.kind, period.start, rows)
+            written += rows.num_rows
+    return written
 
 
 def load_changes(lake: Lake, store: Store, batch_id: str) -> int:

@@ -32,6 +32,7 @@ from musicstream.errors import UserError
 
 EngineName = Literal["duckdb", "spark"]
 StoreName = Literal["sqlite", "dynamodb"]
+HealthCheck = Literal["freshness", "volume", "quarantine_rate", "schema_change"]
 
 
 def _one_of(kind: str, names: tuple[str, ...]) -> BeforeValidator:
@@ -85,8 +86,25 @@ class Settings(BaseSettings):
     # Quality gate: a batch where any dataset quarantines more than this share of its rows is
     # rejected (rolled back, files archived, run fails). 1.0 never rejects.
     max_bad_ratio: float = Field(default=1.0, ge=0, le=1)
+    # Data-health checks (health.py): warnings in the run summary and `status --check`.
+    # Freshness: warn when no batch became visible for this long (None or 0: never).
+    freshness_alert_after_s: float | None = Field(default=6 * 3600, ge=0)
+    # Volume: a date's kept streams against the median of its last 4 same weekdays with data;
+    # below low or above high times that median warns, given at least min_history of them.
+    volume_low_ratio: float = Field(default=0.5, ge=0)
+    volume_high_ratio: float = Field(default=2.0, ge=1)
+    volume_min_history: int = Field(default=3, ge=1)
+    # Quarantine rate of a dataset and reason: warns above factor times its median over the
+    # previous batches (at least min_history of them), when also >= min_rate and min_rows.
+    quarantine_rate_factor: float = Field(default=3.0, ge=1)
+    quarantine_min_rate: float = Field(default=0.01, ge=0, le=1)
+    quarantine_min_rows: int = Field(default=10, ge=1)
+    quarantine_min_history: int = Field(default=3, ge=1)
+    # The checks whose warnings fail the run (e.g. ["schema_change"]); the others only warn.
+    fail_on_warnings: list[HealthCheck] = Field(default_factory=list)
     webhook_url: str | None = None
     sns_topic_arn: str | None = None
+    metrics_namespace: str | None = None  # CloudWatch namespace of per-run metrics; None: off
     aws_endpoint_url: str | None = None
     aws_region: str | None = None
     # The read API (`musicstream serve`): where it listens, and the bearer token every /v1

@@ -42,6 +42,7 @@ class FileEntry:
     # read (no staged copy: S3). It stays in landing; its hash is not "known".
     skipped: str | None = None
     left_in_landing: bool = False  # it changed after it was processed: a later run takes it
+    columns: list[str] | None = None  # its header as read (normalized); None: never read
 
     @property
     def processed(self) -> bool:
@@ -62,6 +63,9 @@ class Batch:
     warnings: dict[str, int] = field(default_factory=dict)
     duration_s: float | None = None
     max_bad_ratio: float = 1.0  # the quality gate, fixed at planning like the clock
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage, over retries
+    store_items: int = 0  # rows the load wrote into the store (KPIs, periods, dimensions)
+    loaded_at: float | None = None  # when the load finished (epoch s): landed → visible
 
     @property
     def clock_dt(self) -> datetime:

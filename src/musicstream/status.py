@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from musicstream import replay
+from musicstream.lock.record import is_stale
 from musicstream.pipeline import curated_dates, lake_for
 from musicstream.settings import Settings
-from musicstream.state import Ledger, read_lock
+from musicstream.state import REJECTED, Ledger, read_lock
 
 
 def collect(settings: Settings) -> dict[str, Any]:
@@ -23,7 +25,7 @@ def collect(settings: Settings) -> dict[str, Any]:
     lock = read_lock(lake)
     return {
         "lake": lake.url,
-        "lock": None if lock is None else vars(lock),
+        "lock": None if lock is None else {**vars(lock), "stale": is_stale(lock)},
         "batches": [
             {
                 "batch_id": b.batch_id,
@@ -47,6 +49,16 @@ def collect(settings: Settings) -> dict[str, Any]:
     }
 
 
+def lock_line(lock: dict[str, Any]) -> str:
+    """Who holds the lake's lock, until when, and whether a run would take it over."""
+    line = f"locked by pid {lock['pid']} on {lock['host']} since {lock['started']}"
+    if lock.get("lease_until"):
+        line += f", lease until {lock['lease_until']}"
+    if lock.get("stale"):
+        line += " (stale: its holder is gone or stopped renewing; the next run takes it over)"
+    return line
+
+
 def render(report: dict[str, Any]) -> None:
     from musicstream.console import console, rows_table
 
@@ -54,10 +66,9 @@ def render(report: dict[str, Any]) -> None:
     for damaged in report["damaged"]:  # one unwrapped line each: a path to copy
         console.print(damaged["error"], style="red", markup=False, highlight=False, soft_wrap=True)
     if report["lock"]:
-        lock = report["lock"]
-        console.print(
-            f"[yellow]locked by pid {lock['pid']} on {lock['host']} since {lock['started']}[/]"
-        )
+        console.print(f"[yellow]{lock_line(report['lock'])}[/]")
+    else:
+        console.print("Not locked: no run is writing.")
     console.print(rows_table("Batches", report["batches"]))
     d = report["dates"]
     console.print(f"Curated dates: {d['count']} ({d['first']} … {d['last']})")
@@ -69,3 +80,47 @@ def render(report: dict[str, Any]) -> None:
     console.print(rows_table("Data quality (all batches)", rows))
     if report["replays"]:
         console.print(rows_table("Replays", report["replays"], replay.COLUMNS))
+
+
+def check(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
+    """`status --check`: the health checks over the lake's latest finished batch (freshness
+    over the whole ledger); when any fires, an alert through ``notify`` (status
+    ``unhealthy``)."""
+    from musicstream import health, notify
+
+    lake = lake_for(settings)
+    recent = health.Recent(lake)
+    finished = (*health.VISIBLE, REJECTED)
+    latest = [b for b in recent.before() if b.status in finished][:1]
+    warnings = [w.as_dict() for w in health.check_batches(settings, lake, latest, now, recent)]
+    last = health.last_visible(settings, recent)
+    at, batch_id = last if last else (None, None)
+    report = {
+        "status": "unhealthy" if warnings else "healthy",
+        "lake": lake.url,
+        "batch_ids": [b.batch_id for b in latest],
+        "last_batch": batch_id,
+        "loaded_at": at and at.isoformat(),
+        "age_s": at and round(((now or datetime.now(UTC)) - at).total_seconds()),
+        "warnings": warnings,
+    }
+    if warnings:
+        notify.notify(settings, report)
+    return report
+
+
+def render_check(report: dict[str, Any]) -> None:
+    """One line per finding, or one line saying all is well."""
+    from musicstream.console import console
+    from musicstream.health import span
+
+    for w in report["warnings"]:
+        console.print(f"{w['check']}: {w['message']}", markup=False, highlight=False)
+    if report["warnings"]:
+        return
+    if report["last_batch"] is None:
+        console.print("healthy: no batch loaded yet", markup=False, highlight=False)
+        return
+    ago = span(max(report["age_s"], 0))
+    line = f"healthy: last batch {report['last_batch']} loaded {ago} ago"
+    console.print(line, markup=False, highlight=False)

@@ -80,6 +80,7 @@ def _record(
     else:
         found = counts[index]
         entry.reason, entry.detail = spec.file_reason, _missing(spec)
+        entry.columns = list(spec.header)  # for health.py's schema-change check
     entry.rows_read, entry.rows_kept = found.rows_read, found.rows_kept
     entry.rows_quarantined = found.rows_quarantined
     return found

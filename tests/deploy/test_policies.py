@@ -102,6 +102,8 @@ EXPECTED_AIRFLOW = {
     # table after Querying it for the last load
     "dynamodb:DescribeTable": TABLES | DIMENSION_TABLES | LOADS,
     "dynamodb:BatchWriteItem": TABLES | DIMENSION_TABLES | LOADS,
+    # the check after a load reads a date's track_daily/user_daily items by their keys
+    "dynamodb:BatchGetItem": TABLES | LOADS,
     "dynamodb:Query": TABLES
     | LOADS
     | {
@@ -325,6 +327,27 @@ def test_unconditioned_use_of_a_wildcard_grant_is_refused() -> None:
         AIRFLOW, kms.action, kms.resource, {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}
     )
     assert decide(via_sqs, identity("AirflowRole")) == ALLOW
+
+
+@pytest.mark.parametrize(
+    ("role", "namespace", "decision"),
+    [
+        ("GlueJobRole", "musicstream", ALLOW),  # MetricsNamespace's default
+        ("AirflowRole", "musicstream", ALLOW),
+        ("GlueJobRole", "musicstream-other", IMPLICIT),
+        ("AirflowRole", "Other", IMPLICIT),
+        ("AirflowRole", "AWS/SQS", IMPLICIT),
+        ("AirflowRole", None, IMPLICIT),  # no namespace said: no grant applies
+        ("ApiRole", "musicstream", IMPLICIT),  # the read API publishes no metric
+    ],
+)
+def test_the_run_roles_put_metrics_in_the_stacks_namespace_only(
+    role: str, namespace: str | None, decision: str
+) -> None:
+    """The per-run metrics (musicstream/metrics.py), from whichever role ends the run."""
+    context = {"cloudwatch:namespace": namespace} if namespace else {}
+    request = Request(role_arn(role), "cloudwatch:PutMetricData", "*", context)
+    assert decide(request, identity(role)) == decision
 
 
 # The landing queue (deploy/events.py): EventBridge sends for the landing rule, the Airflow

@@ -60,7 +60,8 @@ def snapshot(lake: Path) -> dict:
         json.loads(p.read_text()) for p in sorted((lake / "_state/batches").glob("*.json"))
     ]
     for m in manifests:
-        m.pop("duration_s")
+        for volatile in ("duration_s", "stages", "loaded_at"):  # timings
+            m.pop(volatile)
         for f in m["files"]:  # when and where a file was staged differs from run to run
             for volatile in ("landed", "version", "staged"):
                 f.pop(volatile)

@@ -30,15 +30,19 @@ def run(
     log_format: LogFormat = None,
     threads: int | None = None,
 ) -> None:
-    """Process the landing zone once: validate, curate, compute KPIs, load, archive."""
-    from musicstream import console, pipeline
+    """Process the landing zone once: validate, curate, compute KPIs, load, archive.
+
+    Ctrl-C or SIGTERM stops it at the next step boundary (exit 130/143; the next run finishes
+    the batch)."""
+    from musicstream import console, interrupts, pipeline
 
     settings = settings_from(
         config, log_format, lake=lake, engine=engine, store=store, threads=threads
     )
     require_writable(settings)
-    with console.step_progress(settings.progress and settings.log_format == "text", "run") as step:
-        summary = pipeline.run(settings, on_step=step)
+    shown = settings.progress and settings.log_format == "text"
+    with interrupts.safe_points(), console.step_progress(shown, "run") as bar:
+        summary = pipeline.run(settings, on_step=bar, display=bar)
     emit(settings, summary, console.print_run_summary)
 
 
@@ -57,13 +61,13 @@ def replay(
     log_format: LogFormat = None,
 ) -> None:
     """Re-validate streams quarantined for a song or user that arrived later, as a new batch."""
-    from musicstream import console
+    from musicstream import console, interrupts
     from musicstream import replay as replay_mod
 
     settings = settings_from(config, log_format, lake=lake, engine=engine, store=store)
     require_writable(settings)
     progress = settings.progress and settings.log_format == "text"
-    with console.step_progress(progress, "replay") as step:
+    with interrupts.safe_points(), console.step_progress(progress, "replay") as step:
         report = replay_mod.replay(settings, reason, batch, on_step=step)
     emit(settings, report, replay_mod.render)
 
@@ -79,12 +83,14 @@ def backfill(
     log_format: LogFormat = None,
 ) -> None:
     """Recompute and reload the KPIs of a date range from the curated lake."""
-    from musicstream import console, pipeline
+    from musicstream import console, interrupts, pipeline
 
     settings = settings_from(config, log_format, lake=lake, engine=engine, store=store)
     start, end = date_range(date_from, date_to)
     require_writable(settings)
-    dates = pipeline.backfill(settings, start, end)
+    shown = settings.progress and settings.log_format == "text"
+    with interrupts.safe_points(), console.step_progress(shown, "backfill") as bar:
+        dates = pipeline.backfill(settings, start, end, display=bar)
     console.console.print(f"Recomputed {len(dates)} date(s) between {start} and {end}.")
 
 
@@ -98,8 +104,11 @@ def stage(
     config: Config = None,
 ) -> None:
     """Run one stage of one batch and print its JSON result (Airflow, spark-submit, Glue)."""
+    from musicstream import interrupts
     from musicstream.pipeline import tasks
 
     settings = settings_from(config, None, lake=lake, engine=engine, store=store, progress=False)
     require_writable(settings)
-    typer.echo(json.dumps(tasks.run_stage(name, settings, batch_id), default=str))
+    with interrupts.safe_points():
+        result = tasks.run_stage(name, settings, batch_id)
+    typer.echo(json.dumps(result, default=str))

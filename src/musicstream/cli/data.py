@@ -26,23 +26,26 @@ def generate(
     """Synthetic songs (Spotify Tracks layout), users and streams, at any scale."""
     from musicstream import console
     from musicstream.generate import generate as gen
+    from musicstream.generate.initial import files_of
 
     setup_logging("text")
     first = parse_date(start, "--start")
     assert first is not None
     require_folder(out, "--out")
-    summary = gen(
-        out,
-        streams=streams,
-        songs=songs,
-        users=users,
-        days=days,
-        start=first,
-        seed=seed,
-        dirty=dirty,
-        stream_files=stream_files,
-    )
-    console.console.print(f"Generated into {out}: {summary}")
+    with console.file_progress("generate", files_of(stream_files, dirty)) as wrote:
+        summary = gen(
+            out,
+            streams=streams,
+            songs=songs,
+            users=users,
+            days=days,
+            start=first,
+            seed=seed,
+            dirty=dirty,
+            stream_files=stream_files,
+            on_file=wrote,
+        )
+    console.print_generated(summary)
 
 
 @app.command()

@@ -21,11 +21,28 @@ from musicstream.cli.common import (
 
 
 @app.command()
-def status(lake: Lake = None, config: Config = None, log_format: LogFormat = None) -> None:
+def status(
+    lake: Lake = None,
+    config: Config = None,
+    log_format: LogFormat = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Run the data-health checks instead; exit 1 (and alert) when one fires.",
+        ),
+    ] = False,
+) -> None:
     """The ledger: batches, files, dates, and data quality."""
     from musicstream import status as status_mod
 
     settings = settings_from(config, log_format, lake=lake)
+    if check:
+        health = status_mod.check(settings)
+        emit(settings, health, status_mod.render_check)
+        if health["warnings"]:
+            raise typer.Exit(1)
+        return
     report = status_mod.collect(settings)
     emit(settings, report, status_mod.render)
 

@@ -1,11 +1,13 @@
 """The pipeline's two roles and exactly what each may do.
 
 *Glue job role* — the Spark stages the DAG sends to Glue (validate+curate, compute KPIs):
-the lake prefixes those stages touch, the code prefix, and Glue's logs and metrics.
+the lake prefixes those stages touch, the code prefix, and Glue's logs and metrics; and the
+per-run metrics, as a whole run on Glue (no ``--stage``) publishes them.
 *Airflow (MWAA) execution role* — every other task (sensor, plan, quality gate, reject, load,
 archive, backfill, notify) and the DAG's asset watcher: the lake prefixes they touch, the
-KPI tables and the one index the per-date replace queries, the run topic, starting and
-watching the one Glue job, consuming the landing queue, and what MWAA itself needs to run.
+KPI tables and the one index the per-date replace queries, the run topic and the per-run
+metrics (both from notify), starting and watching the one Glue job, consuming the landing
+queue, and what MWAA itself needs to run.
 Both use the stack's key, only through the services that encrypt with it for them (S3 for
 the lake; DynamoDB for the tables; SQS, only to decrypt, for the landing queue).
 
@@ -70,6 +72,8 @@ WILDCARDS: dict[str, str] = {
     "the cloudwatch:namespace condition keeps it to the Glue namespace",
     "MwaaMetrics": "cloudwatch:PutMetricData has no resource-level permissions; "
     "the cloudwatch:namespace condition keeps it to the AmazonMWAA namespace",
+    "RunMetrics": "cloudwatch:PutMetricData has no resource-level permissions; "
+    "the cloudwatch:namespace condition keeps it to the stack's MetricsNamespace",
     "MwaaLogGroupsList": "logs:DescribeLogGroups lists log groups and takes no resource",
     "MwaaAccountPublicAccessBlock": "s3:GetAccountPublicAccessBlock is an account-level "
     "read with no resource",
@@ -176,6 +180,7 @@ def glue_job_role() -> Node:
             ["*"],  # WILDCARDS: no resource-level permissions; the namespace condition narrows
             {"StringEquals": {"cloudwatch:namespace": "Glue"}},
         ),
+        run_metrics_statement(),
     ]
     trusted = trust("glue.amazonaws.com")
     return role("musicstream Glue job: Spark stages over the lake", trusted, statements)
@@ -192,6 +197,7 @@ def airflow_role() -> Node:
         *store_statements(),
         data_key_statement("s3", "dynamodb"),
         statement("RunTopic", ["sns:Publish"], [ref("RunTopic")]),
+        run_metrics_statement(),
         statement("GlueJob", GLUE_JOB_ACTIONS, [arn("glue", "job/${GlueJobName}")]),
         *landing_queue_statements(),
         *mwaa_source_statements(),
@@ -204,8 +210,9 @@ def store_statements() -> list[Node]:
     """Load: describe, query a date's keys, batch-write the KPI tables, through the GSIs the
     per-date replace uses (track_daily's and user_daily's report_date indexes), and the same
     on ``loads`` (the last load is read, the new one written); describe and batch-write the
-    dimension tables (songs, users: upserts, nothing read). No CreateTable, no Scan, no
-    GetItem."""
+    dimension tables (songs, users: upserts, nothing read). BatchGetItem on the KPI tables:
+    the check after a load reads a date's track_daily and user_daily items by the keys their
+    date index gives (verify/). No CreateTable, no Scan, no GetItem."""
     from musicstream.datasets import DIMENSION_KEYS
     from musicstream.stores.dynamodb_tables import SPECS
 
@@ -218,10 +225,18 @@ def store_statements() -> list[Node]:
     ]
     write = ["dynamodb:BatchWriteItem", "dynamodb:DescribeTable"]
     return [
-        statement("KpiTables", [*write, "dynamodb:Query"], kpis),
+        statement("KpiTables", [*write, "dynamodb:Query", "dynamodb:BatchGetItem"], kpis),
         statement("KpiDateIndex", ["dynamodb:Query"], indexes),
         statement("DimensionTables", write, dimensions),
     ]
+
+
+def run_metrics_statement() -> Node:
+    """The per-run metrics (``musicstream/metrics.py``), whichever role's task ends the run:
+    PutMetricData in the stack's MetricsNamespace and no other."""
+    in_namespace = {"StringEquals": {"cloudwatch:namespace": ref("MetricsNamespace")}}
+    # WILDCARDS: no resource-level permissions; the namespace condition narrows
+    return statement("RunMetrics", ["cloudwatch:PutMetricData"], ["*"], in_namespace)
 
 
 def landing_queue_statements() -> list[Node]:

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from musicstream import __version__
-from musicstream.deploy import events, serving
+from musicstream.deploy import events, monitoring, serving
 from musicstream.deploy.access import airflow_role, glue_job_role
 from musicstream.deploy.cfn import CODE, DATA_KEY, LAKE, Node, arn_of, ref, sub
 from musicstream.deploy.encryption import data_key, glue_security_configuration
@@ -52,6 +52,7 @@ PARAMETERS: dict[str, Node] = {
     "QuarantineRetentionDays": {"Type": "Number", "Default": 365, "MinValue": 31},
     "AccessLogRetentionDays": {"Type": "Number", "Default": 365, "MinValue": 90},
     **serving.PARAMETERS,
+    **monitoring.PARAMETERS,
 }
 
 
@@ -63,6 +64,7 @@ def job_arguments() -> Node:
         "--additional-python-modules": sub(f"s3://${{LakeBucket}}/{CODE}/{WHEEL},s3fs"),
         "--job-language": "python",
         "--job-bookmark-option": "job-bookmark-disable",  # the lake's ledger tracks batches
+        "--metrics_namespace": ref(monitoring.NAMESPACE),  # settings metrics_namespace
         "--enable-metrics": "true",
         "--enable-observability-metrics": "true",
         "--enable-continuous-cloudwatch-log": "true",
@@ -114,6 +116,7 @@ def resources() -> dict[str, Node]:
         "GlueSecurityConfiguration": glue_security_configuration(),
         "GlueJob": glue_job(),
         **serving.resources(),  # the read API, once its package is uploaded
+        **monitoring.resources(),  # alarms, their topic, the dashboard
     }
 
 
@@ -133,17 +136,19 @@ OUTPUTS: dict[str, Node] = {
     "AccessLogBucketName": {"Value": ref("AccessLogBucket")},
     **events.OUTPUTS,
     **serving.OUTPUTS,
+    **monitoring.OUTPUTS,
 }
 
 
 def build_template() -> dict[str, Any]:
     """The musicstream stack: data key, lake and access-log buckets, landing queue and its
-    EventBridge rule, KPI tables, run topic, Glue job, two roles; and the read API
-    (function, HTTP API, its role) once its package is uploaded."""
+    EventBridge rule, KPI tables, run topic, Glue job, two roles; alarms, their topic and
+    a dashboard; and the read API (function, HTTP API, its role) once its package is
+    uploaded."""
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"musicstream {__version__}: lake, landing queue, KPI store, "
-        "notifications, Glue, read API, IAM, KMS",
+        "notifications, Glue, read API, IAM, KMS, alarms",
         "Parameters": copy.deepcopy(PARAMETERS),
         "Conditions": copy.deepcopy(serving.CONDITIONS),
         "Resources": resources(),
@@ -154,7 +159,7 @@ def build_template() -> dict[str, Any]:
 def render(template: dict[str, Any] | None = None) -> str:
     """The template as JSON text (what ``aws cloudformation deploy`` takes).
 
-    Compact (no indentation: ``jq . build/musicstream-stack.json`` to read it): 32 kB, where
+    Compact (no indentation: ``jq . build/musicstream-stack.json`` to read it): 46 kB, where
     one space of indentation made 50.6 kB of the 51,200 bytes a direct upload accepts.
     """
     return json.dumps(template or build_template(), separators=(",", ":")) + "\n"

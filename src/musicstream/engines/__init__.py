@@ -98,6 +98,10 @@ class Engine(Protocol):
         period tables for every period (day, week, month) one of ``dates`` falls in."""
         ...
 
+    def interrupt(self) -> None:
+        """Make the running query stop soon with an error (called from a signal handler)."""
+        ...
+
     def close(self) -> None: ...
 
 

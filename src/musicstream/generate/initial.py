@@ -9,6 +9,7 @@ sessions with an evening peak, weekday/weekend rhythms and Zipf-popular genres a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,7 @@ def generate(
     genres: int = 114,
     stream_files: int = 1,
     threads: int | None = None,
+    on_file: Callable[[Path], None] | None = None,
 ) -> GenerateSummary:
     """Write ``out_dir/{songs,users,streams}/`` for the given sizes; same args, same bytes.
 
@@ -57,7 +59,8 @@ def generate(
     ``dirty`` (0..1) is the share of rows made bad, spread over every SPEC §2 reason. With
     ``dirty`` > 0 there are also ``streams/bad/missing-columns.csv``, a ``.csv.gz`` streams
     file and one with a BOM and a shuffled, re-cased, padded header. ``threads`` only tunes
-    DuckDB; it never changes the output.
+    DuckDB; it never changes the output. ``on_file`` hears of each file once written (of
+    ``files_of(stream_files, dirty)`` in all: a progress bar).
     """
     _check(streams=streams, songs=songs, users=users, days=days, genres=genres, files=stream_files)
     if not 0.0 <= dirty <= 1.0 or stream_files > streams:
@@ -66,16 +69,19 @@ def generate(
     plan = _plan(streams, stream_files, dirty > 0)
     names = ["songs/songs.csv", "users/users.csv", *(f"streams/{f}" for f, _, _ in plan)]
     refuse_other_files(out, names + ["streams/bad/missing-columns.csv"] * (dirty > 0))
+    written = on_file or (lambda path: None)
     con = connect(seed, threads)
     try:
         song = song_gen.write_songs(
             con, out / "songs" / "songs.csv", songs, vocab.genre_names(genres), dirty
         )
+        written(song.path)
         user = user_gen.write_users(
             con, out / "users" / "users.csv", users, epoch_ms(start), days, dirty
         )
+        written(user.path)
         shape = Shape(user.clean_rows, song.clean_rows, days, epoch_ms(start), genres)
-        stream = _write_streams(con, out / "streams", plan, shape, dirty, ms_played)
+        stream = _write_streams(con, out / "streams", plan, shape, dirty, ms_played, written)
     finally:
         con.close()
     return GenerateSummary(
@@ -85,6 +91,11 @@ def generate(
         injected={"songs": song.injected, "users": user.injected, "streams": stream.injected},
         extras={"empty_country": user.empty_country, "padded_user_id": stream.padded},
     )
+
+
+def files_of(stream_files: int, dirty: float) -> int:
+    """How many files :func:`generate` writes."""
+    return 2 + stream_files + (dirty > 0)
 
 
 def refuse_other_files(out: Path, names: list[str]) -> None:
@@ -124,6 +135,7 @@ def _write_streams(
     shape: Shape,
     dirty: float,
     ms_played: bool,
+    written: Callable[[Path], None],
 ) -> _Streams:
     """Stream files of the session events (``plan`` from ``_plan``), bad rows if dirty."""
     n = plan[-1][1][1]
@@ -139,17 +151,20 @@ def _write_streams(
 
     cols = [c for c in stream_gen.COLUMNS if ms_played or c != "ms_played"]
     kinds = stream_gen.kinds_for(ms_played)
-    if dirty <= 0:
-        paths = [_stream_file(con, folder / f, events(*r), cols, sp, None) for f, r, sp in plan]
+    bad = None if dirty <= 0 else (kinds, dirty)
+    injected = {} if bad is None else stream_gen.create_bad(con, rows_of, n, dirty, kinds)
+    paths = []
+    for f, r, sp in plan:
+        paths.append(_stream_file(con, folder / f, events(*r), cols, sp, bad))
+        written(paths[-1])
+    if bad is None:
         return _Streams(tuple(paths), n, dict.fromkeys([*kinds, "missing_columns"], 0), 0)
-    injected = stream_gen.create_bad(con, rows_of, n, dirty, kinds)
-    bad = (kinds, dirty)
-    paths = [_stream_file(con, folder / f, events(*r), cols, sp, bad) for f, r, sp in plan]
     # a file without listen_time: SPEC rejects it whole (missing_columns)
     injected["missing_columns"] = extra
     kept = [c for c in cols if c != "listen_time"]
     paths.append(folder / "bad" / "missing-columns.csv")
     stream_gen.write_file(con, paths[-1], events(n, n + extra), kept, ",".join(kept))
+    written(paths[-1])
     return _Streams(tuple(paths), n + extra, injected, stream_gen.padded_ids(con, n, dirty))
 
 

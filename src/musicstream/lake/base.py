@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import fsspec
 
-from musicstream.errors import UserError
+from musicstream.errors import DiskError, UserError
 
 CHUNK = 8 << 20
 
@@ -97,8 +97,11 @@ class Lake:
         """Write ``data`` so that readers see the old file or the new one, never a part."""
         with self.staging() as tmp:
             local = os.path.join(tmp, "part")
-            with open(local, "wb") as fh:
-                fh.write(data)
+            try:
+                with open(local, "wb") as fh:
+                    fh.write(data)
+            except OSError as exc:  # this machine's disk, not the data
+                raise DiskError(f"cannot write {self.uri(rel)}: {exc.strerror or exc}") from exc
             self.publish(local, rel)
 
     def write_json(self, rel: str, obj: Any) -> None:
@@ -106,6 +109,10 @@ class Lake:
 
     def staging(self) -> contextlib.AbstractContextManager[str]:
         """A local scratch folder for engine output, removed afterwards."""
+        raise NotImplementedError
+
+    def sweep_scratch(self) -> list[str]:
+        """Remove the scratch folders killed runs left behind (lake/scratch.py)."""
         raise NotImplementedError
 
     def publish(self, local_path: str, rel: str) -> None:

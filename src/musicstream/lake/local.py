@@ -12,13 +12,13 @@ import os
 import posixpath
 import shutil
 import stat
-import uuid
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 from musicstream import layout
-from musicstream.errors import UserError
+from musicstream.errors import DiskError, UserError
 from musicstream.lake.base import CHUNK, Lake, Listed
+from musicstream.lake.scratch import scratch_name, sweep
 
 
 class LocalLake(Lake):
@@ -46,12 +46,22 @@ class LocalLake(Lake):
     @contextlib.contextmanager
     def staging(self) -> Iterator[str]:
         """A scratch folder inside the lake, so that :meth:`publish` is an atomic rename."""
-        folder = self.path(layout.tmp(uuid.uuid4().hex))
+        folder = self.path(layout.tmp(scratch_name()))
         os.makedirs(folder)
         try:
             yield folder
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+    def sweep_scratch(self) -> list[str]:
+        """Also the partial copies a killed planning left in ``_state/staged/`` (only the
+        lock's holder stages files, and it is the caller)."""
+        removed = sweep(self.path(layout.TMP))
+        for part in self.fs.glob(self.path(layout.staged("*.part"))):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(part)
+            removed.append(part)
+        return removed
 
     def publish(self, local_path: str, rel: str) -> None:
         self.makedirs(posixpath.dirname(rel))
@@ -87,11 +97,16 @@ class LocalLake(Lake):
         digest, size = hashlib.sha256(), 0
         tmp = self.path(f"{staged}.part")
         self.makedirs(posixpath.dirname(staged))
-        with open(self.path(rel), "rb") as src, open(tmp, "wb") as out:
-            while chunk := src.read(CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-                size += len(chunk)
+        try:
+            with open(self.path(rel), "rb") as src, _writing(tmp) as out:
+                while chunk := src.read(CHUNK):
+                    digest.update(chunk)
+                    _write(out, chunk, tmp)
+                    size += len(chunk)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise
         if self.version(rel) != before:
             os.remove(tmp)
             return None
@@ -104,6 +119,30 @@ class LocalLake(Lake):
             return
         self.makedirs(posixpath.dirname(dst))
         os.replace(self.path(src), self.path(dst))
+
+
+@contextlib.contextmanager
+def _writing(path: str) -> Iterator[BinaryIO]:
+    """``path`` open for writing; failing to write it is this machine's error (DiskError),
+    never the source file's (planning quarantines unreadable sources)."""
+    try:
+        out = open(path, "wb")  # noqa: SIM115 - closed below, its errors told apart
+    except OSError as exc:
+        raise DiskError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        yield out
+    finally:
+        try:
+            out.close()
+        except OSError as exc:
+            raise DiskError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _write(out: BinaryIO, data: bytes, path: str) -> None:
+    try:
+        out.write(data)
+    except OSError as exc:
+        raise DiskError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _stat(path: str) -> os.stat_result | None:

@@ -13,6 +13,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from musicstream.lake.base import Lake, Listed
+from musicstream.lake.scratch import scratch_name, sweep
+
+SCRATCH_PREFIX = "musicstream-"  # scratch lives in the system's temporary folder
 
 
 class RemoteLake(Lake):
@@ -25,9 +28,12 @@ class RemoteLake(Lake):
         if not self.fs.exists(self.root.split("/", 1)[0]):
             super()._missing()
 
+    def sweep_scratch(self) -> list[str]:
+        return sweep(tempfile.gettempdir(), SCRATCH_PREFIX)
+
     @contextlib.contextmanager
     def staging(self) -> Iterator[str]:
-        folder = tempfile.mkdtemp(prefix="musicstream-")
+        folder = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{scratch_name()}")
         try:
             yield folder
         finally:

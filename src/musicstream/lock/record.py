@@ -8,11 +8,12 @@ on its *version*: the change lands only if the record is still the one the write
 from __future__ import annotations
 
 import json
-import os
 import socket
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+
+from musicstream.lake.scratch import pid_alive
 
 
 @dataclass(frozen=True)
@@ -74,17 +75,7 @@ def is_stale(holder: LockInfo) -> bool:
     end = None if holder.lease_until is None else _lease_end(holder.lease_until)
     if end is not None and end <= datetime.now(UTC):
         return True
-    return holder.host == socket.gethostname() and not _alive(holder.pid)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # another user's process
-    return True
+    return holder.host == socket.gethostname() and not pid_alive(holder.pid)
 
 
 def ours(store: Store, me: LockInfo) -> str | None:

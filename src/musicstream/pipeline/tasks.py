@@ -14,7 +14,7 @@ from typing import Any
 from musicstream.errors import UserError
 from musicstream.pipeline import quality
 from musicstream.pipeline.steps import Steps, lake_for
-from musicstream.pipeline.summary import run_summary
+from musicstream.pipeline.summary import run_summary, warnings_of
 from musicstream.settings import Settings
 from musicstream.state import Batch
 
@@ -65,8 +65,10 @@ def summarize(
     settings: Settings, batch_id: str | None, error: BaseException | str | None = None
 ) -> dict[str, Any]:
     """The run summary of one batch, as ``pipeline.run`` reports it, for notifications."""
-    batches = [] if batch_id is None else [Steps(settings, lake_for(settings)).batch(batch_id)]
-    return run_summary(batches, sum(b.duration_s or 0.0 for b in batches), error)
+    lake = lake_for(settings)
+    batches = [] if batch_id is None else [Steps(settings, lake).batch(batch_id)]
+    warnings = None if error else warnings_of(settings, lake, batches)
+    return run_summary(batches, sum(b.duration_s or 0.0 for b in batches), error, warnings)
 
 
 STAGES: dict[str, Callable[[Settings, str], dict[str, Any]]] = {

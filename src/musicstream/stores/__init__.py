@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from musicstream.datasets import DIMENSION_COLUMNS, DIMENSION_KEYS, KPI_COLUMNS, KPI_KEYS, PERIODS
-from musicstream.errors import UserError
+from musicstream.errors import StoreError, UserError
 from musicstream.plugins import load_class
 
 if TYPE_CHECKING:
@@ -187,7 +188,7 @@ def rows_of(data: pa.Table) -> list[Row]:
 
 
 class Store(Protocol):
-    """What the load stage and the `kpis` command ask of a serving store."""
+    """What the load stage, the `kpis` command and `verify` ask of a serving store."""
 
     def init(self) -> None:
         """Create tables and indexes; safe to call again."""
@@ -219,6 +220,31 @@ class Store(Protocol):
         """The latest load recorded; None when none is (or the store predates ``loads``)."""
         ...
 
+    # -- reconciliation (``musicstream verify``): whole partitions by key, never a scan ------
+
+    def date_rows(self, table: str, report_date: dt.date) -> list[Row]:
+        """Every row of a date-keyed KPI table on ``report_date``, in no set order: what a
+        per-date replacement last wrote there, read by that date's key."""
+        ...
+
+    def period_rows(self, table: str, period: str, start: dt.date) -> list[Row]:
+        """Every row of one (period, period_start) of a period table, by its key."""
+        ...
+
+    def loaded_span(self) -> tuple[dt.date, dt.date] | None:
+        """The first and last date any recorded load replaced (None before the first): where
+        the store may hold dates, for a check of dates it has and the lake lacks."""
+        ...
+
+    def missing_tables(self) -> list[str]:
+        """The KPI tables the store lacks, creating none (all of them: there is no store)."""
+        ...
+
+    # How long a row just written may take to show in ``date_rows``: 0 when reads see every
+    # finished write (SQLite), else a pause before checking a difference again (DynamoDB's
+    # report_date index is eventually consistent).
+    settle_s: float
+
     def close(self) -> None: ...
 
 
@@ -226,6 +252,27 @@ STORES: dict[StoreName, str] = {
     "sqlite": "musicstream.stores.sqlite:SQLiteStore",
     "dynamodb": "musicstream.stores.dynamodb:DynamoDBStore",
 }
+
+
+def store_name(settings: Settings) -> str:
+    """The store as a person finds it: the SQLite file, or the DynamoDB tables' prefix."""
+    name: str = load_class("store", STORES, settings.store, extra="aws").describe(settings)
+    return name
+
+
+@contextmanager
+def store_errors(settings: Settings) -> Iterator[None]:
+    """The store's own failures (disk full, I/O, throttling, an unreachable endpoint) as one
+    line naming the store: the SQLite driver and botocore name neither file nor table."""
+    try:
+        yield
+    except (UserError, OSError):
+        raise  # ours say what they are about; an OSError names its file
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("sqlite3", "botocore", "boto3")):
+            raise
+        one_line = " ".join(str(exc).split())
+        raise StoreError(f"{store_name(settings)}: {type(exc).__name__}: {one_line}") from exc
 
 
 def create_store(settings: Settings, read_only: bool = False) -> Store:

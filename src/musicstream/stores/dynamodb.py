@@ -8,9 +8,11 @@ of one song or user, never Scan.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -37,6 +39,7 @@ WRITERS = 8  # parallel BatchWriteItem senders: against moto 1 â†’ 8 took ~670 â
 
 _ser, _de = TypeSerializer(), TypeDeserializer()
 _LOAD_KIND = "load"  # the partition key value of every item of the loads table
+_GET_BATCH = 100  # the BatchGetItem limit
 
 
 @functools.cache
@@ -79,6 +82,10 @@ def to_row(table: str, item: Mapping[str, Any]) -> Row:
 class DynamoDBStore:
     """KPIs in DynamoDB tables named ``<store_prefix><table>``, on-demand billing."""
 
+    # The report_date index (track_daily, user_daily) is eventually consistent: an item
+    # written a moment ago may show there a little later (typically well under a second).
+    settle_s = 1.0
+
     def __init__(self, settings: Settings) -> None:
         self.prefix = settings.store_prefix
         self.writers = WRITERS
@@ -98,6 +105,12 @@ class DynamoDBStore:
         return f"{self.prefix}{table}"
 
     # -- init ----------------------------------------------------------------------------
+
+    @staticmethod
+    def describe(settings: Settings) -> str:
+        """The store as a person finds it, for messages: the tables' prefix and where."""
+        where = " ".join(filter(None, (settings.aws_region, settings.aws_endpoint_url)))
+        return f"DynamoDB tables {settings.store_prefix}*" + (f" ({where})" if where else "")
 
     def init(self) -> None:
         """Create missing tables (and their GSI), wait until active; safe to repeat."""
@@ -249,9 +262,102 @@ class DynamoDBStore:
             plain.get("latest_date"),
         )
 
+    # -- reconciliation ------------------------------------------------------------------
+
+    def date_rows(self, table: str, report_date: date) -> list[Row]:
+        """A date's items: one Query on the partition key report_date; for track_daily and
+        user_daily (keyed by track, user) the date's keys from the report_date index, then
+        the items by key (BatchGetItem), both strongly consistent but for the index."""
+        part = {"report_date": report_date.isoformat()}
+        spec = SPECS[table]
+        with _table_of(self.name(table)):
+            if spec.pk in part:
+                items = self._query(
+                    TableName=self.name(table),
+                    ConsistentRead=True,
+                    **_expressions(table, {spec.pk: ("=", part[spec.pk])}, {}),
+                )
+            else:
+                items = self._get_items(table, self._keys_of(table, part))
+        return [to_row(table, i) for i in items]
+
+    def period_rows(self, table: str, period: str, start: date) -> list[Row]:
+        """One (period, period_start): a strongly consistent Query on the table's key."""
+        if table not in PERIOD_TABLES:
+            raise ValueError(f"{table} is not a period table")
+        cond = {"period": ("=", period), "period_start": ("=", start.isoformat())}
+        with _table_of(self.name(table)):
+            items = self._query(
+                TableName=self.name(table), ConsistentRead=True, **_expressions(table, cond, {})
+            )
+        return [to_row(table, i) for i in items]
+
+    def loaded_span(self) -> tuple[date, date] | None:
+        """First and last date over every recorded load: a Query of the ``loads`` partition
+        (one small item per load), projected to the two dates."""
+        try:
+            items = self._query(
+                TableName=self.name("loads"),
+                KeyConditionExpression="#k = :k",
+                ProjectionExpression="#f, #t",
+                ExpressionAttributeNames={"#k": "kind", "#f": "date_from", "#t": "date_to"},
+                ExpressionAttributeValues={":k": {"S": _LOAD_KIND}},
+                ConsistentRead=True,
+            )
+        except ClientError as exc:  # a store made before loads were recorded
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            return None
+        firsts = [i["date_from"]["S"] for i in items if "date_from" in i]
+        lasts = [i["date_to"]["S"] for i in items if "date_to" in i]
+        if not firsts or not lasts:
+            return None
+        return date.fromisoformat(min(firsts)), date.fromisoformat(max(lasts))
+
+    def missing_tables(self) -> list[str]:
+        """DescribeTable of each KPI table: reads nothing, creates nothing."""
+        missing = []
+        for table in KPI_COLUMNS:
+            try:
+                self.client.describe_table(TableName=self.name(table))
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+                missing.append(table)
+        return missing
+
+    def _get_items(self, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The items of ``keys`` (BatchGetItem, 100 keys a request, strongly consistent);
+        unprocessed keys are asked again with backoff, and any still left raise."""
+        name, found = self.name(table), []
+        for first in range(0, len(keys), _GET_BATCH):
+            pending = keys[first : first + _GET_BATCH]
+            for attempt in range(self.backoff.attempts):
+                asked = {name: {"Keys": pending, "ConsistentRead": True}}
+                answer = self.client.batch_get_item(RequestItems=asked)
+                found += answer["Responses"].get(name, [])
+                pending = answer.get("UnprocessedKeys", {}).get(name, {}).get("Keys", [])
+                if not pending:
+                    break
+                time.sleep(self.backoff.delay(attempt))
+            else:
+                raise RuntimeError(f"DynamoDB did not return {len(pending)} item(s) of {name}")
+        return found
+
     def _query(self, **args: Any) -> list[dict[str, Any]]:
         pages = self.client.get_paginator("query").paginate(**args)
         return [item for page in pages for item in page["Items"]]
+
+
+@contextlib.contextmanager
+def _table_of(name: str) -> Iterator[None]:
+    """A missing table as :class:`StoreNotReady`, naming it."""
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        raise StoreNotReady(f"no DynamoDB table {name}: run `musicstream run`") from None
 
 
 def _query_args(q: KpiQuery) -> dict[str, Any]:

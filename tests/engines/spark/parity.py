@@ -41,6 +41,8 @@ def snapshot(lake: Path) -> dict[str, Any]:
     for m in manifests:
         m.pop("duration_s", None)
         m.pop("timings", None)
+        m.pop("stages", None)
+        m.pop("loaded_at", None)
         for f in m["files"]:  # when and where each lake staged its copy
             for volatile in ("landed", "version", "staged"):
                 f.pop(volatile, None)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -14,38 +12,16 @@ import pytest
 from aws_local import client, land
 from musicstream import notify, pipeline
 from musicstream.settings import Settings
+from webhook import Webhook
 
 pytestmark = pytest.mark.aws
-
-
-class Webhook:
-    """A local HTTP endpoint on 127.0.0.1 that keeps the JSON bodies POSTed to it."""
-
-    def __init__(self) -> None:
-        received: list[dict[str, Any]] = []
-        self.received = received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append(json.loads(body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 @pytest.fixture
 def webhook() -> Iterator[Webhook]:
     hook = Webhook()
     yield hook
-    hook.server.shutdown()
-    hook.server.server_close()
+    hook.close()
 
 
 @pytest.fixture
@@ -108,8 +84,11 @@ def test_a_failed_notification_is_logged_and_the_run_succeeds(
     with caplog.at_level(logging.WARNING, logger="musicstream.notify"):
         assert pipeline.run(settings)["status"] == "ok"
     warnings = [r.getMessage() for r in caplog.records if r.name == "musicstream.notify"]
-    assert any(w.startswith("webhook notification failed") for w in warnings)
-    assert any(w.startswith("SNS notification failed") for w in warnings)
+    assert any(w.startswith("webhook notification failed (attempt 1 of 4)") for w in warnings)
+    assert any(w.startswith("webhook notification lost") for w in warnings)
+    # a topic that does not exist is a refusal (404): not retried
+    assert any(w.startswith("SNS notification lost") for w in warnings)
+    assert not any(w.startswith("SNS notification failed") for w in warnings)
 
 
 def test_a_summary_too_large_for_sns_drops_the_per_file_detail() -> None:

@@ -77,6 +77,9 @@ class DuckDBEngine:
         for dim in DIMENSIONS:
             self._load_dimension(dim)
 
+    def interrupt(self) -> None:
+        self.con.interrupt()
+
     def close(self) -> None:
         self.con.close()
 

@@ -64,6 +64,10 @@ class SparkEngine:
         for dim in DIMENSIONS:
             self._load_dimension(dim)
 
+    def interrupt(self) -> None:
+        """Nothing: a py4j call from a signal handler could deadlock on the connection the
+        interrupted call holds, so a Spark run stops at its next step boundary instead."""
+
     def close(self) -> None:
         """Free what this engine cached; the session lives on for the next engine."""
         for name in list(self.views):

@@ -1,0 +1,112 @@
+"""Ctrl-C and SIGTERM at many points of a run: one line, exit 130/143, the lock released, an
+"interrupted" notification — and the next run ends where an uninterrupted one would."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import read_table
+from musicstream import pipeline
+from musicstream.datasets import KPIS
+from musicstream.generate import generate
+from musicstream.settings import load_settings
+from webhook import Webhook
+
+LOCK = Path("_state") / "lock.json"
+
+
+@pytest.fixture(scope="module")
+def landed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A landing zone big enough that each long stage takes a while, and its KPIs."""
+    root = tmp_path_factory.mktemp("interrupts")
+    generate(root / "landing", streams=5_000, songs=3_000, users=2_000, days=3, dirty=0.02)
+    return root / "landing"
+
+
+@pytest.fixture(scope="module")
+def expected(landed: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    lake = tmp_path_factory.mktemp("uninterrupted")
+    shutil.copytree(landed, lake / "landing")
+    pipeline.run(load_settings(lake=str(lake), progress=False))
+    return kpis(lake)
+
+
+def kpis(lake: Path) -> dict[str, Any]:
+    return {t: sorted(map(repr, read_table(lake, t))) for t in KPIS}
+
+
+def run_until(lake: Path, hook: Webhook, stage: str, signals: list[int]) -> subprocess.Popen[str]:
+    """``musicstream run`` with JSON logs; ``signals`` sent once ``stage`` starts."""
+    env = {**os.environ, "MUSICSTREAM_WEBHOOK_URL": hook.url}
+    args = [sys.executable, "-m", "musicstream", "run", "--lake", str(lake), "--log-format", "json"]
+    proc = subprocess.Popen(
+        args, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stderr is not None
+    proc.lines = []  # type: ignore[attr-defined]
+    for line in proc.stderr:
+        proc.lines.append(line)  # type: ignore[attr-defined]
+        record = json.loads(line)
+        if record.get("stage") == stage and record.get("event") == "start":
+            for signum in signals:
+                proc.send_signal(signum)
+            break
+    proc.lines += proc.stderr.readlines()  # type: ignore[attr-defined]
+    proc.wait(timeout=120)
+    return proc
+
+
+POINTS = [
+    ("plan", [signal.SIGTERM]),
+    ("validate:songs", [signal.SIGINT]),
+    ("validate:users", [signal.SIGTERM]),
+    ("validate:streams", [signal.SIGINT]),
+    ("curate:streams", [signal.SIGTERM]),
+    ("kpis", [signal.SIGTERM]),
+    ("load", [signal.SIGINT]),
+    ("kpis", [signal.SIGINT, signal.SIGINT]),  # a second signal stops at once
+    ("archive", [signal.SIGTERM]),  # the last stage: the run may finish first
+]
+
+
+@pytest.mark.parametrize(("stage", "signals"), POINTS, ids=[f"{s}-{len(g)}" for s, g in POINTS])
+def test_a_signal_stops_the_run_cleanly(
+    tmp_path: Path, landed: Path, expected: dict[str, Any], stage: str, signals: list[int]
+) -> None:
+    lake = tmp_path / "lake"
+    shutil.copytree(landed, lake / "landing")
+    hook = Webhook()
+    try:
+        proc = run_until(lake, hook, stage, signals)
+    finally:
+        hook.close()
+    lines = proc.lines  # type: ignore[attr-defined]
+    records = [json.loads(line) for line in lines]  # every stderr line is one JSON object
+    assert not any("Traceback" in line for line in lines)
+    assert not (lake / LOCK).exists()
+    name = signal.Signals(signals[-1]).name
+    if proc.returncode == 0:  # the signal came after the last safe point: the work is done
+        assert stage == "archive", records[-3:]
+        assert [s["status"] for s in hook.received] == ["ok"]
+    else:
+        assert proc.returncode == 128 + signals[-1], records[-3:]
+        assert records[-1]["msg"].startswith(f"stopped by {name}"), records[-1]
+        [summary] = hook.received
+        assert summary["status"] == "interrupted" and summary["error"] == f"interrupted by {name}"
+        assert summary["batch_ids"] or stage == "plan"  # the batch it stopped is named
+    # The next run carries on to exactly what an uninterrupted run gives.
+    assert pipeline.run(load_settings(lake=str(lake), progress=False))["status"] in (
+        "ok",
+        "nothing_new",
+    )
+    assert kpis(lake) == expected
+    assert not list((lake / "landing").rglob("*.csv*"))
