@@ -98,7 +98,12 @@ class _Bench:
         folder = self.work / name
         folder.mkdir(parents=True, exist_ok=True)
         path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
-        env = {"PYTHONPATH": path, "MUSICSTREAM_PROGRESS": "false", "MUSICSTREAM_SETTLE_S": "0", **kw.get("env", {})}
+        env = {
+            "PYTHONPATH": path,
+            "MUSICSTREAM_PROGRESS": "false",
+            "MUSICSTREAM_SETTLE_S": "0",
+            **kw.get("env", {}),
+        }
         result = measure.run(
             cmd, folder / "run.log", cwd=folder, env=env, timeout_s=self.opts.timeout_s
         )  # cwd: the case's folder, so no stray musicstream.toml is picked up
