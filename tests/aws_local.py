@@ -31,6 +31,38 @@ HAVE_AWS = all(importlib.util.find_spec(name) for name in ("moto", "s3fs"))
 REGION = "us-east-1"
 
 
+# ``python -m moto.server`` with S3's writes made atomic. moto checks a PUT's or DELETE's
+# If-Match / If-None-Match, then writes, in one of its server's threads: two conditional
+# writes racing each other can both pass the check (seen under load: two holders of the
+# run lock on S3, tests/lake/aws/test_lock_s3.py). S3 evaluates each condition atomically,
+# and the run lock relies on that: here one request's check and write are one step.
+MOTO_SERVER = """
+import sys, threading
+from moto.s3.responses import S3Response
+from moto.server import main
+
+lock = threading.Lock()
+
+
+def atomic(method):
+    def locked(self, *args, **kwargs):
+        with lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
+S3Response.put_object = atomic(S3Response.put_object)
+S3Response.delete_object = atomic(S3Response.delete_object)
+main(sys.argv[1:])
+"""
+
+
+def moto_command(port: int) -> list[str]:
+    """The command of a moto server on 127.0.0.1:``port`` (see :data:`MOTO_SERVER`)."""
+    return [sys.executable, "-c", MOTO_SERVER, "-H", "127.0.0.1", "-p", str(port)]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -44,11 +76,7 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("needs moto and s3fs (the aws extra)")
     port = free_port()
     log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    proc = subprocess.Popen(moto_command(port), stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, proc)

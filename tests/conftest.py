@@ -3,6 +3,12 @@
 The tests mirror ``src/musicstream/``. Fixtures of a backend that several folders need are
 plugins registered here once, so each session-scoped one starts once per session: the local
 AWS (aws_local.py) and the SparkSession (spark_local.py).
+
+The suite runs on every core with pytest-xdist (pyproject.toml: ``-n auto --dist
+loadgroup``). Each worker is a session of its own, so session-scoped fixtures start once per
+worker; what must not be duplicated or split is kept on one worker by ``xdist_group``: all
+Spark tests (one JVM), all Airflow tests, and the tests of a module that share a
+module-scoped fixture (see :func:`pytest_collection_modifyitems`).
 """
 
 from __future__ import annotations
@@ -29,6 +35,93 @@ pytest_plugins = ["aws_local", "spark_local"]
 # Tests land whole files right before they run: nothing is in flight unless a test says so
 # (tests of settling set settle_s themselves). Subprocesses inherit it.
 os.environ.setdefault("MUSICSTREAM_SETTLE_S", "0")
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """With ``-p no:xdist`` the options pyproject.toml's addopts gives xdist (``-n``,
+    ``--dist``) are accepted and ignored, so that also runs the tests in this process."""
+    if not pluginmanager.has_plugin("xdist"):
+        group = parser.getgroup("xdist", "pytest-xdist disabled (-p no:xdist): ignored")
+        group._addoption("-n", "--numprocesses", dest="numprocesses", default=None)  # as xdist
+        group.addoption("--dist", dest="dist", default="no")
+
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on: its affinity, and a cgroup CPU quota (containers)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cpus = cpus or 1
+    for path, parse in (
+        ("/sys/fs/cgroup/cpu.max", lambda t: t.split()),  # cgroup v2: "quota period"
+        ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", lambda t: [t.strip(), "100000"]),  # v1
+    ):
+        try:
+            quota, period = parse(Path(path).read_text())
+            if path.endswith("quota_us"):
+                period = Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text().strip()
+        except (OSError, ValueError):
+            continue
+        if quota not in ("max", "-1") and int(period) > 0:
+            cpus = min(cpus, max(1, int(quota) // int(period)))
+    return cpus
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: one worker per CPU this process may use (not the host's count, which
+    psutil reports in a container), unless PYTEST_XDIST_AUTO_NUM_WORKERS says otherwise."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    return _usable_cpus()
+
+
+def _uses_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        d.scope in ("module", "class", "package")
+        for defs in info.name2fixturedefs.values()
+        for d in defs
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup``, each test is scheduled on its own, except tests in an
+    ``xdist_group``: the Spark folders' (their conftest.py, tests/spark_local.py) and the
+    Airflow tests' (tests/jobs/airflow/airflow_env.py) mark themselves; here every test of
+    a module that uses a module- or class-scoped fixture goes in the module's group, so
+    that fixture (a generated lake, running servers, a browser) is built on one worker
+    only. Runs before xdist's hook reads the groups (tryfirst), after the Spark folders'
+    (tryfirst too, and registered later); mark_spark also replaces a group set here.
+    """
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None and _uses_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
+class _GroupIds:
+    """What xdist's worker does to a test in an ``xdist_group`` under ``--dist loadgroup``:
+    its node id gets ``@<group>``, and the controller schedules by that suffix. pytest 9.2
+    keeps a node's id in ``_id``, so xdist 3.8's assignment to ``_nodeid`` has no effect and
+    every group is silently ignored (pytest-xdist issue #1386); this sets the id itself,
+    after xdist's hook (trylast). A no-op once xdist's own suffix is there."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        from _pytest.nodeid import NodeId
+
+        for item in items:
+            marks = item.iter_markers("xdist_group")
+            names = {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks}
+            suffix = "@" + "_".join(sorted(names))
+            if names and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+                item._id = NodeId.parse(item.nodeid + suffix)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER") and config.getvalue("loadgroup"):
+        config.pluginmanager.register(_GroupIds(), "musicstream-xdist-group-ids")
+
 
 SONG_HEADER = [
     "",

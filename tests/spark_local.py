@@ -19,6 +19,7 @@ from musicstream import pipeline
 from musicstream.settings import Settings, load_settings
 
 CLOCK = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+SPARK_GROUP = "spark"  # the xdist_group of every Spark test: one worker, one JVM
 
 
 def _pyspark_problem() -> str | None:
@@ -30,11 +31,19 @@ def _pyspark_problem() -> str | None:
 
 
 def mark_spark(items: list[pytest.Item], folder: Path) -> None:
-    """Mark every test under ``folder`` ``spark``, and skip it when pyspark is missing."""
+    """Mark every test under ``folder`` ``spark``, and skip it when pyspark is missing.
+
+    Also ``xdist_group("spark")``: under pytest-xdist (``--dist loadgroup``) every Spark
+    test runs on the same worker, so one JVM starts (not one per worker, each with its
+    driver memory and local[2] threads fighting the other over the cores). Call it from a
+    ``pytest_collection_modifyitems`` marked ``tryfirst``: xdist reads the groups in its own.
+    """
     problem = _pyspark_problem()
     for item in items:
         if folder in Path(str(item.fspath)).parents:
+            item.own_markers = [m for m in item.own_markers if m.name != "xdist_group"]
             item.add_marker(pytest.mark.spark)
+            item.add_marker(pytest.mark.xdist_group(SPARK_GROUP))
             if problem:
                 item.add_marker(pytest.mark.skip(reason=problem))
 

@@ -15,6 +15,8 @@ from bench.scale import parse_scale
 from musicstream import pipeline
 from musicstream.settings import load_settings
 
+pytestmark = pytest.mark.slow  # the freshness benchmark runs for seconds
+
 TINY = freshness.Options(
     duration_s=4, interval_s=2, settle_s=0.2, streams=2_000, bursts=(2,), budget_s=10, wait_s=30
 )

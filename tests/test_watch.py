@@ -26,6 +26,8 @@ from musicstream.lake import open_lake
 from musicstream.lock import read_lock
 from musicstream.settings import load_settings
 
+pytestmark = pytest.mark.slow  # real watch processes on a generated 40k-stream landing
+
 TABLES = (*KPI_TABLES, *PERIOD_TABLES)
 
 

@@ -30,6 +30,8 @@ from .serving import get
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page
 
+pytestmark = pytest.mark.slow  # a browser, two servers and real runs
+
 TOKEN = "dashboard-test-token"
 FIRST_DAYS = ("2026-01-01", "2026-01-02")
 NEXT_DAY = "2026-01-03"

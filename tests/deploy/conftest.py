@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 pytest.importorskip("moto")
 pytest.importorskip("s3fs")
 
-from aws_local import client, free_port, wait_until_up
+from aws_local import client, free_port, moto_command, wait_until_up
 
 from .moto_stack import Recorder, Stack, create_stack
 
@@ -39,7 +38,7 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     port = free_port()
     log = (folder / "moto.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        moto_command(port),
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,

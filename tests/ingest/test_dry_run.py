@@ -6,9 +6,13 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import Landing, cli, land_first
 
 from .test_hostile import land_hostile
+
+pytestmark = pytest.mark.slow  # the CLI on every hostile file, twice
 
 STREAMS = "user_id,track_id,listen_time,ms_played\n"
 

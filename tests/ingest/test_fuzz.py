@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +29,8 @@ from musicstream import pipeline
 from musicstream.datasets import KPIS
 from musicstream.settings import load_settings
 from oracle import kpis
+
+pytestmark = pytest.mark.slow  # many damaged files, each a run
 
 EXAMPLES = int(os.environ.get("MUSICSTREAM_FUZZ_EXAMPLES", "30"))
 HEADERS = {

@@ -21,6 +21,8 @@ from musicstream.generate import generate
 from musicstream.settings import load_settings
 from webhook import Webhook
 
+pytestmark = pytest.mark.slow  # a real run per signal point, then its resumption
+
 LOCK = Path("_state") / "lock.json"
 
 

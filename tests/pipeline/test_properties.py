@@ -8,6 +8,7 @@ import tempfile
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,8 @@ from musicstream import pipeline
 from musicstream.datasets import KPIS
 from musicstream.settings import load_settings
 from oracle import kpis
+
+pytestmark = pytest.mark.slow  # many generated scenarios, each several runs
 
 GENRES = ["pop", "rock", "jazz"]
 ARTISTS = ["A", "B", "C;A", " D ; E ", ""]

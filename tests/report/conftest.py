@@ -11,9 +11,11 @@ streams, STREAM_STORY below, that adds up to the same daily tracks, genres and c
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -327,6 +329,11 @@ def report_files(tmp_path_factory: pytest.TempPathFactory, kpi_lake: str) -> tup
 CHROMIUM = "/usr/bin/chromium"
 
 
+# apt-get fails at once when another apt-get holds its lock: the test sessions of this
+# machine (pytest-xdist workers among them) take turns through this file lock.
+APT_LOCK = Path(tempfile.gettempdir()) / "musicstream-tests-apt.lock"
+
+
 def apt_install(package: str) -> str | None:
     """``apt-get install package``; None when it worked, else why it did not."""
     if not shutil.which("apt-get"):
@@ -334,13 +341,16 @@ def apt_install(package: str) -> str | None:
     if os.geteuid() != 0:
         return "not root, cannot apt-get install"
     env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", package]):
-        try:
-            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            return f"{' '.join(command)}: {error}"
-        if done.returncode != 0:
-            return f"{' '.join(command)} failed: {done.stderr.strip()[-300:]}"
+    wait = ["-o", "DPkg::Lock::Timeout=600"]  # and wait for any other apt user
+    with APT_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for command in (["apt-get", *wait, "update"], ["apt-get", *wait, "install", "-y", package]):
+            try:
+                done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+            except (OSError, subprocess.TimeoutExpired) as error:
+                return f"{' '.join(command)}: {error}"
+            if done.returncode != 0:
+                return f"{' '.join(command)} failed: {done.stderr.strip()[-300:]}"
     return None
 
 

@@ -17,6 +17,8 @@ from musicstream.report.build import SECTIONS
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page, Request
 
+pytestmark = pytest.mark.slow  # a browser
+
 CHARTS_DRAWN = "[...document.querySelectorAll('.chart')].every(d => d.querySelector('.main-svg'))"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -31,6 +31,8 @@ def _installed() -> bool:
 
 MARKS = [
     pytest.mark.airflow,
+    # One worker under pytest-xdist: one migrated AIRFLOW_HOME, one Airflow start-up at a time.
+    pytest.mark.xdist_group("airflow"),
     pytest.mark.skipif(not _installed(), reason="needs the airflow extra"),
 ]
 

@@ -10,5 +10,6 @@ import pytest
 from spark_local import mark_spark
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups mark_spark sets
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     mark_spark(items, Path(__file__).parent)
