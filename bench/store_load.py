@@ -28,6 +28,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from musicstream.datasets import KPI_TABLES, PERIOD_TABLES
+
 REPO = Path(__file__).resolve().parent.parent
 # name → (what changes against ``today``, options of BenchStore)
 CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -49,18 +51,7 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
     "no_insert": ("read + Arrow→Python tuples, nothing inserted", {"dry": True}),
     "no_key": ("rowid tables, no key index: binding + append", {"rowid": True, "no_key": True}),
 }
-CHECK_TABLES = (
-    "genre_daily",
-    "top_genres_daily",
-    "track_daily",
-    "top_songs_daily",
-    "country_daily",
-    "top_artists_daily",
-    "user_daily",
-    "hourly_activity",
-    "active_listeners",
-    "loaded_dates",
-)
+CHECK_TABLES = (*KPI_TABLES, *PERIOD_TABLES, "loaded_dates")
 
 
 def lake_dates(lake: Path) -> list[date]:
