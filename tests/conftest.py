@@ -65,6 +65,7 @@ def _usable_cpus() -> int:
     return cpus
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown with -p no:xdist
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n auto``: one worker per CPU this process may use (not the host's count, which
     psutil reports in a container), unless PYTEST_XDIST_AUTO_NUM_WORKERS says otherwise."""

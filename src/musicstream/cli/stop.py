@@ -3,7 +3,9 @@ traceback for a user's mistake, a stop signal, a full disk or a failing store.""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import signal
 import sys
 from typing import NoReturn
@@ -18,7 +20,22 @@ def stopped(exc: BaseException) -> NoReturn:
     if not isinstance(exc, Interrupted):  # KeyboardInterrupt: Python's own SIGINT handler
         exc = Interrupted(signal.SIGINT)
     detail = getattr(exc, "detail", "")
-    fail(f"stopped by {exc.signal_name}{': ' + detail if detail else ''}", exc.exit_code)
+    print(
+        error_line(f"stopped by {exc.signal_name}{': ' + detail if detail else ''}", log_format()),
+        file=sys.stderr,
+    )
+    exit_now(exc.exit_code)
+
+
+def exit_now(code: int) -> NoReturn:
+    """Exit after a stop signal without the interpreter's finalization: the work has already
+    unwound (lock released, notification sent), and a signal that landed inside a write can
+    leave a stream's lock or a library's thread in a state in which finalization aborts the
+    process (SIGABRT) instead of exiting with ``code``."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, RuntimeError):
+            stream.flush()
+    os._exit(code)
 
 
 def failed(exc: BaseException) -> NoReturn:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 
 import typer
 
@@ -35,6 +34,7 @@ def watch(
     (exit 130/143: the next run finishes that batch). A failed batch is retried with backoff.
     """
     from musicstream import watch as watch_mod
+    from musicstream.cli.stop import exit_now
 
     settings = settings_from(config, log_format, lake=lake, engine=engine, store=store)
     require_writable(settings)
@@ -63,5 +63,5 @@ def watch(
             raise
         name = str(exc) if isinstance(exc, watch_mod.Stopped) else "a second signal"
         typer.echo(f"stopped by {name} during a batch: the next run or watch finishes it", err=True)
-        sys.exit(128 + (signal.SIGTERM if "TERM" in name else signal.SIGINT))
+        exit_now(128 + (signal.SIGTERM if "TERM" in name else signal.SIGINT))
     typer.echo("stopped", err=True)
