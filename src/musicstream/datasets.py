@@ -90,11 +90,19 @@ DIMENSIONS: tuple[str, ...] = tuple(d.name for d in DATASETS if d.is_dimension)
 
 # -- curated and quarantine tables (SPEC §4) ---------------------------------------------
 
+# Each dimension row has an integer surrogate key, numbered once when its natural key first
+# arrives (the next free numbers, in natural key order: the same on every engine) and never
+# changed; curated streams carry their listener's and song's, so the KPIs join and group on
+# integers (surrogate.py).
+SURROGATE_KEYS = {"songs": "track_sk", "users": "user_sk"}
+
 CURATED: dict[str, Table] = {
-    "songs": Table("songs", SONGS.types),
-    "users": Table("users", USERS.types),
+    "songs": Table("songs", (*SONGS.types, ("track_sk", INT64))),
+    "users": Table("users", (*USERS.types, ("user_sk", INT64))),
     "streams": Table(
-        "streams", (*STREAMS.types, ("batch_id", STRING)), partition=(("report_date", DATE),)
+        "streams",
+        (*STREAMS.types, ("batch_id", STRING), ("user_sk", INT64), ("track_sk", INT64)),
+        partition=(("report_date", DATE),),
     ),
 }
 

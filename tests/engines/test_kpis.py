@@ -271,6 +271,24 @@ def test_top_n_is_configurable(lake: Path, landing: Landing, run) -> None:
     ] == ["A", "B"]
 
 
+def test_top_artists_ties_at_the_nth_count_are_ranked_by_listeners(
+    lake: Path, landing: Landing, run
+) -> None:
+    """Only artists with at least the day's Nth count are ranked: one tied with the Nth on
+    streams still wins on listeners, one a stream short never ranks whatever its listeners."""
+    tracks = [("tA", "A"), ("tB", "B"), ("tC", "C"), ("tD", "D")]
+    landing.songs([song(i, t, "pop", 1000, a) for i, (t, a) in enumerate(tracks)])
+    landing.users([[f"u{i}", "a", 30, "US", ""] for i in range(1, 5)])
+    plays = [("u1", "tA")] * 3 + [("u1", "tC")] * 2 + [("u1", "tB"), ("u2", "tB"), ("u3", "tD")]
+    landing.streams([[u, t, f"2026-01-02 10:{i:02d}:00", ""] for i, (u, t) in enumerate(plays)])
+    run(lake, top_n={"songs": 3, "genres": 5, "artists": 2})
+    rows = sorted(read_table(lake, "top_artists_daily"), key=lambda r: r["rank"])
+    assert [(r["artist"], r["listen_count"], r["unique_listeners"]) for r in rows] == [
+        ("A", 3, 1),
+        ("B", 2, 2),
+    ]
+
+
 def _declared(rel: str) -> Table:
     """The table datasets.py declares for a lake file."""
     kind, name = rel.split("/")[:2]

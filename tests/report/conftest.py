@@ -100,6 +100,8 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
         ("listen_time", TS),
         ("ms_played", BIG),
         ("batch_id", STR),
+        ("user_sk", BIG),
+        ("track_sk", BIG),
     ],
     "songs": [
         ("track_id", STR),
@@ -110,6 +112,7 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
         ("duration_ms", BIG),
         ("popularity", INT),
         ("explicit", pa.bool_()),
+        ("track_sk", BIG),
     ],
     "users": [
         ("user_id", STR),
@@ -117,6 +120,7 @@ SCHEMAS: dict[str, list[tuple[str, pa.DataType]]] = {
         ("user_age", INT),
         ("user_country", STR),
         ("created_at", TS),
+        ("user_sk", BIG),
     ],
 }
 
@@ -297,17 +301,18 @@ def _listener_tables(root: Path) -> None:
 def _curated(root: Path) -> None:
     batch = next(iter(BATCHES))
     streams = [
-        ("u1", "t1", datetime(2026, 1, 5, 8, 30), 200_000, batch),
-        ("u2", "t3", datetime(2026, 1, 5, 9, 0), None, batch),
+        ("u1", "t1", datetime(2026, 1, 5, 8, 30), 200_000, batch, 1, 1),
+        ("u2", "t3", datetime(2026, 1, 5, 9, 0), None, batch, 2, 3),
     ]
     path = root / "curated/streams/report_date=2026-01-05" / f"{batch}.parquet"
     write(path, SCHEMAS["streams"], streams)
-    songs = [
-        (t, name, "An Album", artists, genre, 200_000, 50, False)
-        for t, (name, artists, genre) in TRACKS.items()
+    songs = [  # surrogate keys numbered in key order, as the engines number them
+        (t, name, "An Album", artists, genre, 200_000, 50, False, sk)
+        for sk, (t, (name, artists, genre)) in enumerate(sorted(TRACKS.items()), 1)
     ]
     write(root / "curated/songs/songs.parquet", SCHEMAS["songs"], songs)
-    write(root / "curated/users/users.parquet", SCHEMAS["users"], USERS)
+    users = [(*user, sk) for sk, user in enumerate(sorted(USERS), 1)]
+    write(root / "curated/users/users.parquet", SCHEMAS["users"], users)
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from musicstream import layout
 from musicstream.datasets import KPIS, PERIOD_TABLES
+from musicstream.engines import surrogate
 from musicstream.periods import Period, covered_dates, periods_of
 from musicstream.plugins import load_class
 
@@ -24,6 +25,17 @@ if TYPE_CHECKING:
 
 
 LINES, RECORDS = "lines", "records"
+# The tables every KPI query reads, built first and in this order (sql/kpis/<name>.sql): one
+# row per (date, track, listener) on the surrogate keys and its roll-ups per listener, so the
+# KPIs count listeners as rows instead of by distinct counts; the dimensions they join to.
+KPI_INTERMEDIATES = (
+    "keyed_songs",
+    "track_artists",
+    "plays",
+    "listener_days",
+    "keyed_users",
+    "listener_genres",
+)
 
 
 @dataclass(frozen=True)
@@ -112,8 +124,10 @@ ENGINES: dict[EngineName, str] = {
 
 
 def create_engine(settings: Settings, lake: Lake) -> Engine:
-    """Instantiate the engine named in settings (heavy imports happen only here)."""
+    """Instantiate the engine named in settings (heavy imports happen only here); a lake
+    written before surrogate keys gets them first (surrogate.py)."""
     cls = load_class("engine", ENGINES, settings.engine, extra=settings.engine)
+    surrogate.upgrade(lake)
     engine: Engine = cls(settings, lake)
     return engine
 

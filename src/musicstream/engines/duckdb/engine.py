@@ -14,8 +14,16 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from musicstream import layout
-from musicstream.datasets import BY_NAME, CURATED, DIMENSIONS, KPI_TABLES, PERIOD_TABLES
+from musicstream.datasets import (
+    BY_NAME,
+    CURATED,
+    DIMENSIONS,
+    KPI_TABLES,
+    PERIOD_TABLES,
+    SURROGATE_KEYS,
+)
 from musicstream.engines import (
+    KPI_INTERMEDIATES,
     BatchContext,
     FileCounts,
     FileSpec,
@@ -25,6 +33,7 @@ from musicstream.engines import (
     partition_values,
     period_days,
     sql,
+    surrogate,
 )
 from musicstream.engines.duckdb.reader import read_raw
 from musicstream.periods import Period
@@ -190,10 +199,16 @@ class DuckDBEngine:
             self.con.execute(f"create or replace temp table curated_{dim} as {source}")
 
     def curate_dimension(self, dataset: str, batch_id: str) -> None:
+        key, sk = BY_NAME[dataset].key, SURROGATE_KEYS[dataset]
+        self.con.execute(  # a global sort of the new keys only: DuckDB sorts in parallel
+            f"create or replace temp table new_keys_{dataset} as select {key}, "
+            f"({surrogate.next_number(dataset)}) + row_number() over (order by {key}) as {sk} "
+            f"from ({surrogate.new_keys(dataset)})"
+        )
         self.con.execute(
             f"create or replace temp table next_{dataset} as {sql('curate/' + dataset)}"
         )
-        key = BY_NAME[dataset].key
+        self.con.execute(f"drop table new_keys_{dataset}")
         changes = layout.changes_file(batch_id, dataset)
         if not self.lake.exists(changes):
             self._write_file(f"{changed_rows(dataset)} order by {key}", changes)
@@ -253,10 +268,10 @@ class DuckDBEngine:
             date_streams = _streams([local[r] for r in work.date_files])
             self.con.execute(f"create or replace temp view date_streams as {date_streams}")
             self.con.execute(
-                "create or replace temp view period_streams as select report_date, user_id, "
-                f"track_id, ms_played from ({_streams([local[r] for r in work.period_files])})"
+                "create or replace temp view period_streams as select report_date, user_sk, "
+                f"track_sk, ms_played from ({_streams([local[r] for r in work.period_files])})"
             )
-            for name in ("keyed_songs", "keyed_users", "track_artists", "plays"):
+            for name in KPI_INTERMEDIATES:
                 self.con.execute(f"create or replace temp table {name} as {sql('kpis/' + name)}")
             # in build order: the top_* tables rank their daily table, active_listeners reads
             # user_daily
@@ -265,7 +280,7 @@ class DuckDBEngine:
                 keys, target = work.partitions(table)
                 written = self._write_partitions(f"select * from {table}", keys, target)
                 work.remove_stale(self.lake, table, written)
-        for table in ("plays", *KPI_TABLES, *PERIOD_TABLES):
+        for table in (*KPI_INTERMEDIATES, *KPI_TABLES, *PERIOD_TABLES):
             self.con.execute(f"drop table {table}")
 
     def _set_period_days(self, periods: Sequence[Period]) -> None:

@@ -14,12 +14,20 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from musicstream import layout
-from musicstream.datasets import BY_NAME, CURATED, DIMENSIONS, KPI_TABLES, PERIOD_TABLES
+from musicstream.datasets import (
+    BY_NAME,
+    CURATED,
+    DIMENSIONS,
+    KPI_TABLES,
+    PERIOD_TABLES,
+    SURROGATE_KEYS,
+)
 from musicstream.engines import (
+    KPI_INTERMEDIATES,
     BatchContext,
     FileCounts,
     FileSpec,
@@ -27,6 +35,7 @@ from musicstream.engines import (
     bookkeeping,
     changed_rows,
     period_days,
+    surrogate,
 )
 from musicstream.engines.spark.reader import read_records
 from musicstream.engines.spark.session import get_session, local_frame, shuffle_partitions
@@ -211,7 +220,47 @@ class SparkEngine:
             frame = _ltz(frame, "created_at")
         self._view(f"curated_{dim}", frame)
 
+    def _number_new_keys(self, dataset: str) -> None:
+        """``new_keys_<dataset>``: this batch's new natural keys numbered on from the
+        snapshot's largest surrogate key, in key order, as DuckDB's ``row_number() over
+        (order by key)`` numbers them, without a window over all rows on one partition.
+
+        The keys are range-partitioned and sorted (partition i holds smaller keys than
+        partition i+1); ``monotonically_increasing_id`` numbers each partition's rows in
+        order from ``partition << 33``; each partition's first number and row count (one row
+        per partition, so the running sum over them is a window over a handful of rows) give
+        its offset. Persisted, so both passes see the same partitions."""
+        key, sk = BY_NAME[dataset].key, SURROGATE_KEYS[dataset]
+        assert key is not None
+        ordered = (
+            self.spark.sql(to_spark(surrogate.new_keys(dataset)))
+            .orderBy(key)
+            .select(
+                key,
+                F.spark_partition_id().alias("part"),
+                F.monotonically_increasing_id().alias("id"),
+            )
+            .persist(KEEP)
+        )
+        before = Window.orderBy("part").rowsBetween(Window.unboundedPreceding, -1)
+        starts = (
+            ordered.groupBy("part")
+            .agg(F.min("id").alias("first"), F.count("*").alias("rows"))
+            .withColumn("before", F.coalesce(F.sum("rows").over(before), F.lit(0)))
+        )
+        base = self.spark.sql(to_spark(surrogate.next_number(dataset)))
+        numbered = (
+            ordered.join(F.broadcast(starts), "part")
+            .crossJoin(F.broadcast(base))
+            .select(
+                key, (F.col("base") + F.col("before") + F.col("id") - F.col("first") + 1).alias(sk)
+            )
+        )
+        self._view(f"new_keys_{dataset}", numbered, keep=True).count()  # computed while ordered is
+        ordered.unpersist()
+
     def curate_dimension(self, dataset: str, batch_id: str) -> None:
+        self._number_new_keys(dataset)
         snapshot = self._view(f"next_{dataset}", self.spark.sql(spark_sql(f"curate/{dataset}")))
         key = BY_NAME[dataset].key
         assert key is not None
@@ -221,6 +270,7 @@ class SparkEngine:
             write_file(self.lake, self._lake_types(dataset, changed), changes, order=key)
         write_file(self.lake, self._lake_types(dataset, snapshot), layout.dimension(dataset), key)
         self._drop(f"next_{dataset}")
+        self._drop(f"new_keys_{dataset}")
         self._drop(f"checked_{dataset}")
         self._load_dimension(dataset)  # the new snapshot, re-read from the lake
 
@@ -246,9 +296,9 @@ class SparkEngine:
         rows = [tuple(str(v) for v in row) for row in period_days(work.periods)]
         self._view("period_days", local_frame(self.spark, rows, ddl))
         self._view("date_streams", self._streams(work.date_files))
-        columns = ("report_date", "user_id", "track_id", "ms_played")
+        columns = ("report_date", "user_sk", "track_sk", "ms_played")
         self._view("period_streams", self._streams(work.period_files).select(*columns))
-        for name in ("keyed_songs", "keyed_users", "track_artists", "plays"):
+        for name in KPI_INTERMEDIATES:
             self._view(name, self.spark.sql(spark_sql(f"kpis/{name}")), keep=True)
         # in build order: the top_* tables rank their daily table, active_listeners reads
         # user_daily
@@ -256,7 +306,7 @@ class SparkEngine:
             frame = self._view(table, self.spark.sql(spark_sql(f"kpis/{table}")), keep=True)
             keys, target = work.partitions(table)
             work.remove_stale(self.lake, table, write_partitions(self.lake, frame, keys, target))
-        for name in ("plays", *KPI_TABLES, *PERIOD_TABLES):
+        for name in (*KPI_INTERMEDIATES, *KPI_TABLES, *PERIOD_TABLES):
             self._drop(name)
 
     def _streams(self, rels: Sequence[str]) -> DataFrame:

@@ -1,4 +1,5 @@
--- New users snapshot: upsert of this batch's clean rows (a later file wins).
+-- New users snapshot: upsert of this batch's clean rows (a later file wins). A row keeps its
+-- surrogate key; a new user_id takes its number from new_keys_users.
 with batch as (
     select
         t_user_id as user_id,
@@ -19,9 +20,13 @@ kept as (
 final as (
     select * from kept
     union all
-    select user_id, user_name, user_age, user_country, created_at
+    select
+        batch.user_id, batch.user_name, batch.user_age, batch.user_country, batch.created_at,
+        coalesce(curated.user_sk, numbered.user_sk) as user_sk
     from batch
-    where newest = 1
+    left join curated_users as curated on batch.user_id = curated.user_id
+    left join new_keys_users as numbered on batch.user_id = numbered.user_id
+    where batch.newest = 1
 )
 
 select * from final

@@ -1,14 +1,15 @@
--- Listening per listener country and day (empty country counts as 'Unknown').
+-- Listening per listener country and day (empty country counts as 'Unknown'). A
+-- listener_days row is one listener that day.
 with per_country as (
     select
-        plays.report_date,
+        days.report_date,
         users.country,
-        sum(plays.listen_count) as listen_count,
-        count(distinct plays.user_sk) as unique_listeners,
-        sum(plays.listen_ms) as total_listening_ms
-    from plays
-    inner join keyed_users as users on plays.user_sk = users.user_sk
-    group by plays.report_date, users.country
+        sum(days.listen_count) as listen_count,
+        count(*) as unique_listeners,
+        sum(days.listen_ms) as total_listening_ms
+    from listener_days as days
+    inner join keyed_users as users on days.user_sk = users.user_sk
+    group by days.report_date, users.country
 ),
 
 final as (

@@ -1,14 +1,13 @@
--- Listening per genre and day.
+-- Listening per genre and day. A listener_genres row is one listener of the genre that day.
 with per_genre as (
     select
-        plays.report_date,
-        songs.genre,
-        sum(plays.listen_count) as listen_count,
-        count(distinct plays.user_sk) as unique_listeners,
-        sum(plays.listen_ms) as total_listening_ms
-    from plays
-    inner join keyed_songs as songs on plays.track_sk = songs.track_sk
-    group by plays.report_date, songs.genre
+        report_date,
+        genre,
+        sum(listen_count) as listen_count,
+        count(user_sk) as unique_listeners,
+        sum(listen_ms) as total_listening_ms
+    from listener_genres
+    group by report_date, genre
 ),
 
 final as (

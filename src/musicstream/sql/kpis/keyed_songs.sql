@@ -1,13 +1,12 @@
--- Songs with an integer surrogate key that sorts like track_id, so the KPI queries group
--- and join on integers and can still break ranking ties on the key.
+-- Songs by their surrogate key, with what the KPIs take from a song.
 with final as (
     select
+        track_sk,
         track_id,
         track_name,
         artists,
         track_genre as genre,
-        duration_ms,
-        row_number() over (order by track_id) as track_sk
+        duration_ms
     from curated_songs
 )
 

@@ -1,5 +1,4 @@
--- Each song's credited artists: `artists` split on ';', trimmed, empties dropped, each once;
--- artist_sk sorts like the artist name.
+-- Each song's credited artists: `artists` split on ';', trimmed, empties dropped, each once.
 with credits as (
     select
         track_sk,
@@ -7,18 +6,12 @@ with credits as (
     from keyed_songs
 ),
 
-named as (
-    select distinct track_sk, trim(credit) as artist
+final as (
+    select distinct
+        track_sk,
+        trim(credit) as artist
     from credits
     where trim(credit) <> ''
-),
-
-final as (
-    select
-        track_sk,
-        artist,
-        dense_rank() over (order by artist) as artist_sk
-    from named
 )
 
 select * from final

@@ -1,6 +1,7 @@
 -- Streams rules (SPEC §2). In: raw_streams, curated_users and curated_songs (after this
 -- batch's upserts), lake_events (kept events of the batch's dates from earlier batches),
--- batch_context (future_limit). Out: every row's `reasons`, `warnings` and typed t_* columns.
+-- batch_context (future_limit). Out: every row's `reasons`, `warnings` and typed t_* columns,
+-- with the surrogate keys of its user and song (NULL when unknown).
 with source as (
     select
         _file_idx,
@@ -54,8 +55,10 @@ checked as (
     select
         source.*,
         users.user_id as known_user,
+        users.user_sk as t_user_sk,
         users.created_at as user_created_at,
         songs.track_id as known_track,
+        songs.track_sk as t_track_sk,
         later.event_copy_ord is not null or seen.user_id is not null as is_duplicate
     from source
     left join curated_users as users on source.t_user_id = users.user_id
@@ -76,6 +79,8 @@ final as (
         t_track_id,
         t_listen_time,
         t_ms_played,
+        t_user_sk,
+        t_track_sk,
         coalesce(_file_reason, concat_ws(
             ';',
             case when t_user_id is null then 'missing_user_id' end,
