@@ -416,3 +416,60 @@ def test_floats_agree_to_12_digits_and_a_changed_value_shows() -> None:
         difference("genre_daily", store, lake)
         == "checksum differs: 1 of 1 row(s) (first difference: genre=pop)"
     )
+
+
+# -- the whole-table comparison finds what the rows would -----------------------------------------
+
+ROCK = "report_date = '2026-01-02' and genre = 'rock'"
+
+
+@pytest.mark.parametrize(
+    ("change", "found"),
+    [
+        pytest.param(
+            # 23 / 3 = 7.666666666666667 to 10 digits
+            f"update genre_daily set avg_listening_ms_per_stream = 7.666666667 where {ROCK}",
+            ("genre_daily", D2, "checksum differs: 1 of 2 row(s) (first difference: genre=rock)"),
+            id="a float changed in its 10th digit",
+        ),
+        pytest.param(
+            # the same to 12 digits: no finding, as in
+            # test_floats_agree_to_12_digits_and_a_changed_value_shows
+            f"update genre_daily set avg_listening_ms_per_stream = 7.666666666666674 where {ROCK}",
+            None,
+            id="a float changed in its 15th digit only",
+        ),
+        pytest.param(
+            # u1 has 1007 ms, u3 1011 (both 2 streams of pop): the same counts and sums
+            "update user_daily set total_listening_ms = 2018 - total_listening_ms "
+            "where report_date = '2026-01-02' and user_id in ('u1', 'u3')",
+            ("user_daily", D2, "checksum differs: 2 of 3 row(s) (first difference: user_id=u1)"),
+            id="a value swapped between two rows",
+        ),
+        pytest.param(
+            "update track_daily set artists = '' where report_date = '2026-01-03'",  # was NULL
+            ("track_daily", D3, "checksum differs: 1 of 1 row(s) (first difference: track_id=t3)"),
+            id="an empty string for a NULL",
+        ),
+        pytest.param(
+            "update track_daily set listen_count = 3.5 where report_date = '2026-01-02' "
+            "and track_id = 't2'",  # the lake's 3, which Arrow would read 3.5 as
+            ("track_daily", D2, "checksum differs: 1 of 2 row(s) (first difference: track_id=t2)"),
+            id="a REAL in an int column",
+        ),
+    ],
+)
+def test_the_whole_table_comparison_finds_what_the_rows_would(
+    settings: Settings, change: str, found: tuple[str, date, str] | None
+) -> None:
+    """Each partition is compared as two sorted Arrow tables first, and only one that
+    differs as rows: a change the rows show must show there too, and one the rows forgive
+    (floats agree to 12 digits) must be no finding."""
+    lake, store = open_lake(settings.lake), create_store(settings, read_only=True)
+    try:
+        assert verify_loaded(lake, store, [D2, D3, D5]) == []
+        Sqlite(settings).run(change)
+        findings = verify_loaded(lake, store, [D2, D3, D5])
+    finally:
+        store.close()
+    assert [(f.table, f.day, f.problem) for f in findings] == ([found] if found else [])

@@ -4,16 +4,18 @@ Query and BatchGetItem, never Scan)."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 
+import pyarrow as pa
 import pytest
 
 from aws_helpers import recording
 from musicstream.datasets import KPI_COLUMNS, KPI_TABLES
 from musicstream.settings import Settings
-from musicstream.stores import Load, Store, create_store
+from musicstream.stores import STORE_COLUMNS, Load, Store, arrow_schema, create_store
 
-from .data import D1, D2, PERIOD_LOADS, Row, all_tables, arrow, kpi_rows, load_periods
+from .data import D1, D2, PERIOD_LOADS, THIRD, Row, all_tables, arrow, kpi_rows, load_periods
 
 MANY = 130  # past one BatchGetItem (100 keys) for track_daily and user_daily
 BY_INDEX = ("track_daily", "user_daily")  # DynamoDB finds their dates through an index
@@ -45,6 +47,88 @@ def test_period_rows_are_one_period_of_one_kind(store: Store) -> None:
         keys = {"period": period, "period_start": start.isoformat()}
         assert store.period_rows("active_listeners", period, start) == [{**keys, **r} for r in rows]
     assert store.period_rows("active_listeners", "week", date(2026, 2, 2)) == []
+
+
+def test_date_table_is_the_date_rows_as_arrow(store: Store) -> None:
+    """Every KPI table: what date_rows gives but report_date, in the store's Arrow types;
+    a date without rows is an empty table of the same columns."""
+    store.replace_date(D1, all_tables(12))
+    for table in KPI_TABLES:
+        data = store.date_table(table, D1)
+        assert data.schema == arrow_schema(table, without=("report_date",))
+        rows = store.date_rows(table, D1)
+        for row in rows:
+            del row["report_date"]
+        assert ordered(data.to_pylist()) == ordered(rows)
+        empty = store.date_table(table, D2)
+        assert (empty.num_rows, empty.schema) == (0, data.schema)
+
+
+def test_date_table_keeps_each_type_and_null(
+    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text, ints past 32 bits, a float that needs all 17 digits, bools (no KPI table has one
+    yet: track_daily gets one here; SQLite keeps them as 0/1) and a null of each come back
+    as they were loaded, in their types."""
+    columns = {**KPI_COLUMNS["track_daily"], "explicit": "bool"}
+    monkeypatch.setitem(STORE_COLUMNS, "track_daily", columns)
+    schema = arrow_schema("track_daily", without=("report_date",))
+    values = {"track_name": "", "artists": None, "genre": "pop", "listen_count": 2**40}
+    values |= {"unique_listeners": None, "total_listening_ms": -1}
+    rows = [
+        {"track_id": "t1", **values, "avg_listening_ms_per_user": THIRD, "explicit": True},
+        {"track_id": "t2", **values, "avg_listening_ms_per_user": None, "explicit": False},
+        {"track_id": "t3", **values, "avg_listening_ms_per_user": 0.0, "explicit": None},
+    ]
+    store = create_store(store_settings)
+    try:
+        store.init()
+        store.replace_date(D1, {"track_daily": pa.Table.from_pylist(rows, schema=schema)})
+        data = store.date_table("track_daily", D1)
+        types = [str(f.type) for f in data.schema]
+        assert types == ["string"] * 4 + ["int64"] * 3 + ["double", "bool"]
+        assert data.sort_by("track_id").to_pylist() == rows
+        empty = store.date_table("track_daily", D2)
+        assert (empty.num_rows, empty.schema) == (0, schema)
+    finally:
+        store.close()
+
+
+def test_period_table_is_one_period_as_arrow(store: Store) -> None:
+    load_periods(store)
+    schema = arrow_schema("active_listeners", without=("period", "period_start"))
+    for (period, start), rows in PERIOD_LOADS.items():
+        data = store.period_table("active_listeners", period, start)
+        assert (data.schema, data.to_pylist()) == (schema, rows)
+    empty = store.period_table("active_listeners", "week", date(2026, 2, 2))
+    assert (empty.num_rows, empty.schema) == (0, schema)
+
+
+@pytest.mark.parametrize(
+    ("table", "change"),
+    [
+        ("genre_daily", "listen_count = 9.5"),  # pyarrow would read 9
+        ("track_daily", "track_name = cast('Song' as blob)"),  # pyarrow would read 'Song'
+    ],
+)
+def test_a_value_not_of_its_column_type_raises_rather_than_converts(
+    sqlite_settings: Settings, table: str, change: str
+) -> None:
+    """SQLite keeps what it is given (a row written by hand): a REAL in an int column, a
+    BLOB in a text one. Arrow would convert it quietly, so the table would not hold what
+    the rows hold; date_table raises instead, and verify compares those rows one by one."""
+    store = create_store(sqlite_settings)
+    try:
+        store.init()
+        store.replace_date(D1, all_tables(2))
+        con = sqlite3.connect(sqlite_settings.store_path or "")
+        with con:
+            con.execute(f"update {table} set {change} where report_date = ?", (D1.isoformat(),))
+        con.close()
+        with pytest.raises(pa.ArrowException):
+            store.date_table(table, D1)
+    finally:
+        store.close()
 
 
 def test_loaded_span_covers_every_recorded_load(store: Store) -> None:

@@ -187,6 +187,24 @@ def rows_of(data: pa.Table) -> list[Row]:
     return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
+def arrow_schema(table: str, without: Sequence[str] = ()) -> pa.Schema:
+    """The columns of a store table but ``without``, as Arrow types (str: string, int:
+    int64, float: float64, bool: bool), in the order rows come back."""
+    import pyarrow as pa
+
+    types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
+    columns = STORE_COLUMNS[table].items()
+    return pa.schema([(name, types[kind]) for name, kind in columns if name not in without])
+
+
+def table_of(table: str, rows: Sequence[Row], without: Sequence[str] = ()) -> pa.Table:
+    """Rows as a store gives them (typed as in STORE_COLUMNS) as an Arrow table of
+    :func:`arrow_schema`; no rows give an empty table of its columns."""
+    import pyarrow as pa
+
+    return pa.Table.from_pylist(list(rows), schema=arrow_schema(table, without))
+
+
 class Store(Protocol):
     """What the load stage, the `kpis` command and `verify` ask of a serving store."""
 
@@ -229,6 +247,18 @@ class Store(Protocol):
 
     def period_rows(self, table: str, period: str, start: dt.date) -> list[Row]:
         """Every row of one (period, period_start) of a period table, by its key."""
+        ...
+
+    def date_table(self, table: str, report_date: dt.date) -> pa.Table:
+        """:meth:`date_rows` as one Arrow table of :func:`arrow_schema` without report_date
+        (what :meth:`replace_date` was given), empty when the date has no rows: for a
+        comparison that makes no dict per row. A value of another type than its column's
+        (a row written some other way) raises pyarrow's ArrowInvalid or ArrowTypeError:
+        it is never converted, so the table holds what the rows hold."""
+        ...
+
+    def period_table(self, table: str, period: str, start: dt.date) -> pa.Table:
+        """:meth:`period_rows` without period and period_start, as :meth:`date_table`."""
         ...
 
     def loaded_span(self) -> tuple[dt.date, dt.date] | None:

@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from musicstream.datasets import DIMENSION_COLUMNS, KPI_COLUMNS, PERIOD_TABLES
 from musicstream.errors import StoreNotReady, UserError
-from musicstream.stores import STORE_COLUMNS, STORE_KEYS, KpiQuery, Load, Row, rows_of
+from musicstream.stores import STORE_COLUMNS, STORE_KEYS, KpiQuery, Load, Row, rows_of, table_of
 from musicstream.stores.dynamodb_batch import Backoff, BatchWriter, WriteRequest
 from musicstream.stores.dynamodb_tables import SPECS, TableSpec, check_schema, table_definition
 
@@ -291,6 +291,14 @@ class DynamoDBStore:
                 TableName=self.name(table), ConsistentRead=True, **_expressions(table, cond, {})
             )
         return [to_row(table, i) for i in items]
+
+    def date_table(self, table: str, report_date: date) -> pa.Table:
+        """:meth:`date_rows` converted: the reads are network-bound, the conversion is not."""
+        return table_of(table, self.date_rows(table, report_date), without=("report_date",))
+
+    def period_table(self, table: str, period: str, start: date) -> pa.Table:
+        rows = self.period_rows(table, period, start)
+        return table_of(table, rows, without=("period", "period_start"))
 
     def loaded_span(self) -> tuple[date, date] | None:
         """First and last date over every recorded load: a Query of the ``loads`` partition

@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from musicstream import layout
 from musicstream.datasets import DIMENSION_COLUMNS, KPI_COLUMNS, PERIOD_TABLES
@@ -32,6 +32,7 @@ from musicstream.stores import (
     KpiQuery,
     Load,
     Row,
+    arrow_schema,
     column_values,
 )
 
@@ -48,6 +49,11 @@ _PER_KEY = ("track_daily", "user_daily")
 _CHUNK = 10_000  # dimension rows per executemany
 _Row = tuple[object, ...]
 _ROWS_PER_INSERT = 200  # rows per KPI INSERT statement (1,000 measured no better)
+# A value the reader would convert quietly, by the column type it is read into (a REAL in an
+# int or bool column truncated, a BLOB taken as text), and what it is read as instead: one
+# that makes the column fail its cast to the store type (text in an int column, bytes that
+# are no UTF-8 in a text one; see Store.date_table). Only a row written by hand has one.
+_FOREIGN = {"int": ("real", "''"), "bool": ("real", "''"), "str": ("blob", "x'ff'")}
 
 
 def default_path(settings: Settings) -> str:
@@ -82,6 +88,7 @@ class SQLiteStore:
         if _lake_folder(settings) is not None:
             open_lake(settings.lake).require()  # opening the store must not create a lake
         self.con = _connect_read_only(self.path) if read_only else _connect(self.path)
+        self._arrow: Any = None  # an ADBC connection, opened by the first _select_table
         self.con.execute("pragma synchronous = normal")
         if read_only:
             # Readers (`kpis`, each thread of the read API): the file mapped once for all of
@@ -99,6 +106,8 @@ class SQLiteStore:
 
     def close(self) -> None:
         self.con.close()
+        if self._arrow is not None:
+            self._arrow.close()
 
     @staticmethod
     def describe(settings: Settings) -> str:
@@ -215,6 +224,16 @@ class SQLiteStore:
         sql = f"select * from {table} where period = ? and period_start = ?"
         return self._select(table, sql, [period, start.isoformat()])
 
+    def date_table(self, table: str, report_date: date) -> pa.Table:
+        if "report_date" not in STORE_KEYS.get(table, ()):
+            raise ValueError(f"{table} is not keyed by report_date")
+        return self._select_table(table, {"report_date": report_date.isoformat()})
+
+    def period_table(self, table: str, period: str, start: date) -> pa.Table:
+        if table not in PERIOD_TABLES:
+            raise ValueError(f"{table} is not a period table")
+        return self._select_table(table, {"period": period, "period_start": start.isoformat()})
+
     def loaded_span(self) -> tuple[date, date] | None:
         try:
             first, last = self.con.execute(
@@ -232,18 +251,51 @@ class SQLiteStore:
 
     def _select(self, table: str, sql: str, args: list[str]) -> list[Row]:
         """Rows of one SELECT on ``table``, bools as bools (stored as 0/1)."""
-        try:
-            cur = self.con.execute(sql, args)
-        except sqlite3.OperationalError as exc:  # a store made before the table existed
-            if "no such table" not in str(exc):
-                raise
-            raise StoreNotReady(f"no {table} in {self.path} yet: run `musicstream run`") from None
+        cur = self._execute(table, sql, args)
         names = [d[0] for d in cur.description]
         rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
         for name in (n for n in names if STORE_COLUMNS[table][n] == "bool"):
             for row in rows:
                 row[name] = None if row[name] is None else bool(row[name])
         return rows
+
+    def _select_table(self, table: str, part: dict[str, str]) -> pa.Table:
+        """The rows of one partition (column → value) as an Arrow table of arrow_schema
+        without the partition's columns, read by the ADBC SQLite driver straight into Arrow:
+        measured on 3.3M rows, 4.8 s of CPU against 10 s for the stdlib driver's fetch
+        alone (a Python object per value) and 3.4 s more to convert those to Arrow."""
+        schema, kinds = arrow_schema(table, without=tuple(part)), STORE_COLUMNS[table]
+        columns = ", ".join(_guarded(name, kinds[name]) for name in schema.names)
+        sql = f"select {columns} from {table} where " + " and ".join(f"{k} = ?" for k in part)
+        self._execute(table, f"{sql} limit 0", list(part.values()))  # no table: StoreNotReady
+        if self._arrow is None:
+            import adbc_driver_sqlite.dbapi as adbc
+
+            uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+            self._arrow = adbc.connect(uri, autocommit=True)  # no snapshot held between reads
+        with self._arrow.cursor() as cur:
+            cur.execute(sql, tuple(part.values()))
+            found = cur.fetch_arrow_table()
+        if found.num_rows == 0:
+            return schema.empty_table()
+        return found.cast(schema)  # bools: stored as 0/1
+
+    def _execute(self, table: str, sql: str, args: list[str]) -> sqlite3.Cursor:
+        try:
+            return self.con.execute(sql, args)
+        except sqlite3.OperationalError as exc:  # a store made before the table existed
+            if "no such table" not in str(exc):
+                raise
+            raise StoreNotReady(f"no {table} in {self.path} yet: run `musicstream run`") from None
+
+
+def _guarded(column: str, kind: str) -> str:
+    """``column`` for a SELECT into Arrow: a value of a storage class pyarrow would convert
+    quietly read as one it refuses (:data:`_FOREIGN`)."""
+    if kind not in _FOREIGN:
+        return column
+    foreign, instead = _FOREIGN[kind]
+    return f"case when typeof({column}) = '{foreign}' then {instead} else {column} end as {column}"
 
 
 def _connect(path: str) -> sqlite3.Connection:

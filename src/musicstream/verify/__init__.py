@@ -2,10 +2,11 @@
 ledger. Read-only: no run lock, no write.
 
 - **Store against lake** (compare.py). Each KPI table's rows of a date (``active_listeners``:
-  of a period) in the store, read by that date's key (:meth:`Store.date_rows`,
-  :meth:`Store.period_rows`: a key range or a Query, never a scan), against the lake's KPI
-  Parquet: the same number of rows and the same checksum, an order-independent hash of the
-  rows as the store returns them.
+  of a period) in the store, read by that date's key as one Arrow table
+  (:meth:`Store.date_table`, :meth:`Store.period_table`: a key range or a Query, never a
+  scan), against the lake's KPI Parquet: the same rows in any order. A partition that
+  differs is read again as rows (:meth:`Store.date_rows`) to say how: the numbers of rows,
+  or an order-independent checksum of them, and the key of a first differing row.
 - **Which dates.** Every date from ``--from`` to ``--to``; by default from the lake's first
   to its last date (curated streams or KPI partitions), widened to the dates the store's
   recorded loads span (:meth:`Store.loaded_span`). The store is asked about every date of

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from musicstream import layout
 from musicstream.lake import Lake
 from musicstream.periods import period_of
 from musicstream.stores import Row, Store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,12 @@ class Part:
         if self.period is None:
             return store.date_rows(self.table, self.day)
         return store.period_rows(self.table, self.period, self.day)
+
+    def in_store_table(self, store: Store) -> pa.Table:
+        """The partition's rows in the store as an Arrow table, without its folder keys."""
+        if self.period is None:
+            return store.date_table(self.table, self.day)
+        return store.period_table(self.table, self.period, self.day)
 
 
 class Repairs:
