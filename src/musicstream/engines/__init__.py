@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 
 LINES, RECORDS = "lines", "records"
+# The tables a dataset's validation builds before its rules (sql/validate/<name>.sql): each
+# streams record parsed and looked up in the dimensions once, as the rules read it thrice.
+VALIDATION_STEPS = {"streams": ("keyed_streams",)}
 # The tables every KPI query reads, built first and in this order (sql/kpis/<name>.sql): one
 # row per (date, track, listener) on the surrogate keys and its roll-ups per listener, so the
 # KPIs count listeners as rows instead of by distinct counts; the dimensions they join to.

@@ -24,6 +24,7 @@ from musicstream.datasets import (
 )
 from musicstream.engines import (
     KPI_INTERMEDIATES,
+    VALIDATION_STEPS,
     BatchContext,
     FileCounts,
     FileSpec,
@@ -116,8 +117,12 @@ class DuckDBEngine:
         self._set_context(ctx)
         if dataset == "streams":
             self._load_lake_events(ctx)
+        for name in VALIDATION_STEPS.get(dataset, ()):
+            self.con.execute(f"create or replace temp table {name} as {sql('validate/' + name)}")
         checked = sql(f"validate/{dataset}")
         self.con.execute(f"create or replace temp table checked_{dataset} as {checked}")
+        for name in VALIDATION_STEPS.get(dataset, ()):
+            self.con.execute(f"drop table {name}")
         counts = self._counts(dataset, files)
         self._write_quarantine(dataset, files, ctx, counts)
         self.con.execute(f"drop view raw_{dataset}")
@@ -154,10 +159,10 @@ class DuckDBEngine:
             earlier = [p for p in earlier if posixpath.dirname(p) in wanted]
         with self._readable(earlier) as files:
             source = (
-                "select distinct user_id, track_id, listen_time "
+                "select distinct user_sk, track_sk, listen_time "
                 f"from read_parquet({literal_list(files)})"
                 if files
-                else "select user_id, track_id, listen_time from empty_streams"
+                else "select user_sk, track_sk, listen_time from empty_streams"
             )
             self.con.execute(f"create or replace temp table lake_events as {source}")
 

@@ -28,6 +28,7 @@ from musicstream.datasets import (
 )
 from musicstream.engines import (
     KPI_INTERMEDIATES,
+    VALIDATION_STEPS,
     BatchContext,
     FileCounts,
     FileSpec,
@@ -127,9 +128,13 @@ class SparkEngine:
         self._set_context(ctx)
         if dataset == "streams":
             self._load_lake_events(ctx)
+        for name in VALIDATION_STEPS.get(dataset, ()):
+            self._view(name, self.spark.sql(spark_sql(f"validate/{name}")), True)
         checked = self.spark.sql(spark_sql(f"validate/{dataset}"))
         self._view(f"checked_{dataset}", checked, True)
         counts = self._counts(dataset, files)
+        for name in VALIDATION_STEPS.get(dataset, ()):  # checked is cached by now
+            self._drop(name)
         self._write_quarantine(dataset, files, ctx, counts)
         self._drop(f"records_{dataset}")
         return counts
@@ -177,7 +182,7 @@ class SparkEngine:
             if p.endswith(".parquet") and not p.endswith("/" + own)
         ]
         events = self.spark.read.parquet(*uris) if uris else self._empty("streams")
-        columns = events.select("user_id", "track_id", "listen_time").distinct()
+        columns = events.select("user_sk", "track_sk", "listen_time").distinct()
         self._view("lake_events", _ltz(columns, "listen_time"))
 
     def _write_quarantine(

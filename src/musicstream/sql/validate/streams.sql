@@ -1,74 +1,54 @@
--- Streams rules (SPEC §2). In: raw_streams, curated_users and curated_songs (after this
--- batch's upserts), lake_events (kept events of the batch's dates from earlier batches),
--- batch_context (future_limit). Out: every row's `reasons`, `warnings` and typed t_* columns,
--- with the surrogate keys of its user and song (NULL when unknown).
-with source as (
-    select
-        _file_idx,
-        _ord,
-        _file_reason,
-        ms_played,
-        ms_id(user_id) as t_user_id,
-        ms_id(track_id) as t_track_id,
-        ms_ts(listen_time) as t_listen_time,
-        ms_int(ms_played) as t_ms_played
-    from raw_streams
-),
+-- Streams rules (SPEC §2). In: keyed_streams (each record typed and looked up in the
+-- dimensions: keyed_streams.sql), lake_events (kept events of the batch's dates from earlier
+-- batches, by surrogate keys), batch_context (future_limit). Out: every row's `reasons`,
+-- `warnings` and typed t_* columns, with the surrogate keys of its user and song (NULL when
+-- unknown).
 
--- Copies of one event within the batch: the first (by file, then record) is kept. A cheap
--- aggregate on the (user, track) pair finds the rows that can have copies; only those have
--- their time parsed and are ordered.
-pairs as (
-    select hash(ms_id(user_id), ms_id(track_id)) as pair_key
-    from raw_streams
-    group by hash(ms_id(user_id), ms_id(track_id))
+-- Copies of one event within the batch: the first (by file, then record) is kept. A hash of
+-- the event finds the few rows that can have copies (one integer to group on); only those
+-- are compared on the event itself and ordered.
+with copied as (
+    select hash(t_user_id, t_track_id, t_listen_time) as event_key
+    from keyed_streams
+    where t_user_id is not null and t_track_id is not null and t_listen_time is not null
+    group by hash(t_user_id, t_track_id, t_listen_time)
     having count(*) > 1
 ),
 
-candidates as (
-    select
-        raw._file_idx,
-        raw._ord,
-        ms_id(raw.user_id) as t_user_id,
-        ms_id(raw.track_id) as t_track_id,
-        ms_ts(raw.listen_time) as t_listen_time
-    from raw_streams as raw
-    inner join pairs on hash(ms_id(raw.user_id), ms_id(raw.track_id)) = pairs.pair_key
-),
-
 later_copies as (
-    select _file_idx, _ord
+    select
+        _file_idx,
+        _ord
     from (
         select
-            _file_idx,
-            _ord,
+            keyed._file_idx,
+            keyed._ord,
             row_number() over (
-                partition by t_user_id, t_track_id, t_listen_time order by _file_idx, _ord
+                partition by keyed.t_user_id, keyed.t_track_id, keyed.t_listen_time
+                order by keyed._file_idx, keyed._ord
             ) as event_copy
-        from candidates
-        where t_user_id is not null and t_track_id is not null and t_listen_time is not null
+        from keyed_streams as keyed
+        inner join copied
+            on hash(keyed.t_user_id, keyed.t_track_id, keyed.t_listen_time) = copied.event_key
+        where
+            keyed.t_user_id is not null
+            and keyed.t_track_id is not null
+            and keyed.t_listen_time is not null
     ) as copies
     where event_copy > 1
 ),
 
 checked as (
     select
-        source.*,
-        users.user_id as known_user,
-        users.user_sk as t_user_sk,
-        users.created_at as user_created_at,
-        songs.track_id as known_track,
-        songs.track_sk as t_track_sk,
-        later.event_copy_ord is not null or seen.user_id is not null as is_duplicate
-    from source
-    left join curated_users as users on source.t_user_id = users.user_id
-    left join curated_songs as songs on source.t_track_id = songs.track_id
+        keyed.*,
+        later.event_copy_ord is not null or seen.user_sk is not null as is_duplicate
+    from keyed_streams as keyed
     left join (select _file_idx, _ord as event_copy_ord from later_copies) as later
-        on source._file_idx = later._file_idx and source._ord = later.event_copy_ord
+        on keyed._file_idx = later._file_idx and keyed._ord = later.event_copy_ord
     left join lake_events as seen
-        on source.t_user_id = seen.user_id
-        and source.t_track_id = seen.track_id
-        and source.t_listen_time = seen.listen_time
+        on keyed.t_user_sk = seen.user_sk
+        and keyed.t_track_sk = seen.track_sk
+        and keyed.t_listen_time = seen.listen_time
 ),
 
 final as (
@@ -84,9 +64,9 @@ final as (
         coalesce(_file_reason, concat_ws(
             ';',
             case when t_user_id is null then 'missing_user_id' end,
-            case when t_user_id is not null and known_user is null then 'unknown_user' end,
+            case when t_user_id is not null and t_user_sk is null then 'unknown_user' end,
             case when t_track_id is null then 'missing_track_id' end,
-            case when t_track_id is not null and known_track is null then 'unknown_track' end,
+            case when t_track_id is not null and t_track_sk is null then 'unknown_track' end,
             case when t_listen_time is null then 'invalid_listen_time' end,
             case when t_listen_time > ctx.future_limit then 'future_listen_time' end,
             case
