@@ -29,12 +29,14 @@ LINES, RECORDS = "lines", "records"
 # streams record parsed and looked up in the dimensions once, as the rules read it thrice.
 VALIDATION_STEPS = {"streams": ("keyed_streams",)}
 # The tables every KPI query reads, built first and in this order (sql/kpis/<name>.sql): one
-# row per (date, track, listener) on the surrogate keys and its roll-ups per listener, so the
-# KPIs count listeners as rows instead of by distinct counts; the dimensions they join to.
+# row per (date, track, listener) on the surrogate keys and its roll-ups per track and per
+# listener, so the KPIs count listeners as rows instead of by distinct counts; the dimensions
+# they join to.
 KPI_INTERMEDIATES = (
     "keyed_songs",
     "track_artists",
     "plays",
+    "track_days",
     "listener_days",
     "keyed_users",
     "listener_genres",

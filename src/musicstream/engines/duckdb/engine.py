@@ -59,6 +59,10 @@ def _streams(files: Sequence[str]) -> str:
     )
 
 
+# What the KPI step reads of a curated stream.
+_KPI_STREAMS = "select report_date, user_sk, track_sk, listen_time, ms_played from"
+
+
 def _line(dataset: str) -> str:
     """A bad row's physical line. A uniform file's rows have no ``_line``: it is their
     position in the file, found from the file's first ``_ord`` (only for the bad rows)."""
@@ -80,6 +84,7 @@ class DuckDBEngine:
             self.con.execute(f"set threads = {settings.threads}")
         if settings.memory_limit:
             self.con.execute(f"set memory_limit = {literal(settings.memory_limit)}")
+        self._held: str | None = None  # the batch whose kept streams are held_streams
         self.con.execute(_local_sql("macros.sql"))
         for name, table in CURATED.items():  # for a lake that has none yet
             columns = table.ddl("duckdb", partition=True)
@@ -230,8 +235,13 @@ class DuckDBEngine:
 
     def curate_streams(self, ctx: BatchContext) -> list[date]:
         self._set_context(ctx)
+        kept = sql("curate/streams")
+        # One pass: the KPI step of this batch (in this process) reads the kept rows from
+        # memory, not back from the files written here; on integers only, so small.
+        self.con.execute(f"create or replace temp table held_streams as {_KPI_STREAMS} ({kept})")
+        self._held = ctx.batch_id
         target = functools.partial(layout.stream_file, batch_id=ctx.batch_id)
-        written = self._write_partitions(sql("curate/streams"), ("report_date",), target)
+        written = self._write_partitions(kept, ("report_date",), target)
         for table in ("checked_streams", "lake_events"):  # their memory is the KPI step's
             self.con.execute(f"drop table if exists {table}")
         return [date.fromisoformat(day) for (day,) in written]
@@ -270,8 +280,8 @@ class DuckDBEngine:
         wanted = sorted({*work.date_files, *work.period_files})
         with self._readable(wanted) as files:  # the tables reading streams run inside
             local = dict(zip(wanted, files, strict=True))
-            date_streams = _streams([local[r] for r in work.date_files])
-            self.con.execute(f"create or replace temp view date_streams as {date_streams}")
+            dated = self._dated(work, local)
+            self.con.execute(f"create or replace temp view date_streams as {dated}")
             self.con.execute(
                 "create or replace temp view period_streams as select report_date, user_sk, "
                 f"track_sk, ms_played from ({_streams([local[r] for r in work.period_files])})"
@@ -287,6 +297,18 @@ class DuckDBEngine:
                 work.remove_stale(self.lake, table, written)
         for table in (*KPI_INTERMEDIATES, *KPI_TABLES, *PERIOD_TABLES):
             self.con.execute(f"drop table {table}")
+
+    def _dated(self, work: KpiWork, local: dict[str, str]) -> str:
+        """The curated streams of the work's dates: the rows this engine curated and still
+        holds (curate_streams), and the other batches' files of those dates."""
+        own = f"/{self._held}.parquet"
+        files = [local[r] for r in work.date_files if self._held is None or not r.endswith(own)]
+        query = f"{_KPI_STREAMS} ({_streams(files)})"
+        if self._held is None or len(files) == len(work.date_files):
+            return query
+        days = ", ".join(f"date {literal(d.isoformat())}" for d in work.dates)
+        held = f"select * from held_streams where report_date in ({days})"
+        return f"{held} union all {query}" if files else held
 
     def _set_period_days(self, periods: Sequence[Period]) -> None:
         self.con.execute(

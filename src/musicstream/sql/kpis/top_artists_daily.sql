@@ -1,23 +1,14 @@
 -- The N most played artists of each day: every credited artist of a song gets its streams.
 -- Ties broken by listeners, then artist name. Only an artist with at least as many streams as
 -- the day's Nth can rank, so only those candidates have their listeners counted.
-with per_track as (
+with per_artist as (
     select
-        report_date,
-        track_sk,
-        sum(listen_count) as listen_count
-    from plays
-    group by report_date, track_sk
-),
-
-per_artist as (
-    select
-        per_track.report_date,
+        days.report_date,
         credits.artist,
-        sum(per_track.listen_count) as listen_count
-    from per_track
-    inner join track_artists as credits on per_track.track_sk = credits.track_sk
-    group by per_track.report_date, credits.artist
+        sum(days.listen_count) as listen_count
+    from track_days as days
+    inner join track_artists as credits on days.track_sk = credits.track_sk
+    group by days.report_date, credits.artist
 ),
 
 cutoff as (
