@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bench.cases import ScaleRun
 
-FLAT = 1.5  # incremental time on the largest history ≤ this x on the smallest: "flat"
+FLAT = 1.3  # incremental time on the largest history ≤ this x on the smallest: "flat"
 
 
 @dataclass(frozen=True)
@@ -16,8 +16,9 @@ class Target:
 
     name: str
     asked: str
-    value: float | None
+    value: float | None  # wall-clock based (or the one number, for RSS and growth)
     met: bool | None
+    cpu: float | None = None  # the same ratio in CPU seconds, where it has one
 
 
 def ratio(run: ScaleRun, num: str, den: str, *, cpu: bool = False) -> float | None:
@@ -68,31 +69,61 @@ def incremental_growth(runs: list[ScaleRun]) -> float | None:
 
 
 def targets(run: ScaleRun, runs: list[ScaleRun]) -> list[Target]:
-    """The issue's targets, each with its measured value and whether it was met."""
+    """The speed issue's targets (and the earlier ones still asked), each with its measured
+    value and whether it was met; a target whose cases did not run is not met nor missed."""
     h = headline(run)
 
-    def check(name: str, asked: str, value: float | None, ok: bool) -> Target:
-        return Target(name, asked, value, None if value is None else ok)
+    def check(
+        name: str, asked: str, value: float | None, ok: bool, cpu: float | None = None
+    ) -> Target:
+        return Target(name, asked, value, None if value is None else ok, cpu)
 
-    r, py, pd_, inc, rss = (h[k] for k in h)
+    r, py, pd_, inc = (h[k] for k in h if k != "peak_rss_gb")
+    r_cpu = ratio(run, "duckdb", "floor", cpu=True)
+    pd_cpu = ratio(run, "pandas", "duckdb", cpu=True)
+    spark = ratio(run, "spark", "duckdb")
+    spark_rss = c.result.peak_rss_gb if (c := run.ok("spark")) else None
+    ours_rss = c.result.peak_rss_gb if (c := run.ok("duckdb")) else None
     flat = incremental_growth(runs)
-    at_10m = run.scale.streams >= 10_000_000
+    sizes = sorted(r.scale.label for r in runs if r.ok("incremental"))
+    span = f" ({sizes[0]} → {sizes[-1]})" if len(sizes) > 1 else ""
     return [
-        check("DuckDB full run / floor", "≤ 6x (goal ≤ 3x)", r, r is not None and r <= 6),
-        check("PySpark peer / musicstream", "≥ 10x", py, py is not None and py >= 10),
-        check("pandas peer / musicstream", "≥ 4x", pd_, pd_ is not None and pd_ >= 4),
-        check("incremental / full run", "≤ 0.10", inc, inc is not None and inc <= 0.10),
+        check("DuckDB full run / floor", "≤ 6x (goal ≤ 3x)", r, r is not None and r <= 6, r_cpu),
         check(
-            "peak RSS (GB)" + ("" if at_10m else f" at {run.scale.label}"),
-            "≤ 3 at 10M",
-            rss,
-            rss is not None and rss <= 3,
+            "pandas peer / musicstream",
+            "≥ 4x wall, ≥ 2x CPU",
+            pd_,
+            pd_ is not None and pd_ >= 4 and pd_cpu is not None and pd_cpu >= 2,
+            pd_cpu,
         ),
         check(
-            "incremental, largest / smallest history",
-            f"flat (≤ {FLAT}x)",
+            "Spark engine / musicstream",
+            "≤ 5x",
+            spark,
+            spark is not None and spark <= 5,
+            ratio(run, "spark", "duckdb", cpu=True),
+        ),
+        check("Spark engine peak RSS (GB)", "≤ 4", spark_rss, (spark_rss or 0) <= 4),
+        check("DuckDB run peak RSS (GB)", "≤ 2", ours_rss, (ours_rss or 0) <= 2),
+        check(
+            "incremental, largest / smallest history" + span,
+            f"≤ {FLAT}x",
             flat,
             flat is not None and flat <= FLAT,
+        ),
+        check(
+            "PySpark peer / musicstream",
+            "≥ 10x",
+            py,
+            py is not None and py >= 10,
+            ratio(run, "glue", "duckdb", cpu=True),
+        ),
+        check(
+            "incremental / full run",
+            "≤ 0.10",
+            inc,
+            inc is not None and inc <= 0.10,
+            ratio(run, "incremental", "duckdb", cpu=True),
         ),
     ]
 

@@ -90,15 +90,9 @@ def _targets(main: ScaleRun, runs: list[ScaleRun]) -> str:
         "| target | asked | measured (wall) | measured (CPU) | met |",
         "|---|---|---:|---:|---|",
     ]
-    cpu = {
-        "DuckDB full run / floor": metrics.ratio(main, "duckdb", "floor", cpu=True),
-        "PySpark peer / musicstream": metrics.ratio(main, "glue", "duckdb", cpu=True),
-        "pandas peer / musicstream": metrics.ratio(main, "pandas", "duckdb", cpu=True),
-        "incremental / full run": metrics.ratio(main, "incremental", "duckdb", cpu=True),
-    }
     for t in metrics.targets(main, runs):
         met = "n/a" if t.met is None else ("yes" if t.met else "**no**")
-        rows.append(f"| {t.name} | {t.asked} | {_num(t.value)} | {_num(cpu.get(t.name))} | {met} |")
+        rows.append(f"| {t.name} | {t.asked} | {_num(t.value)} | {_num(t.cpu)} | {met} |")
     return "## Targets\n\n" + "\n".join(rows) + "\n"
 
 
