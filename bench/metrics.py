@@ -85,7 +85,9 @@ def targets(run: ScaleRun, runs: list[ScaleRun]) -> list[Target]:
     spark_rss = c.result.peak_rss_gb if (c := run.ok("spark")) else None
     ours_rss = c.result.peak_rss_gb if (c := run.ok("duckdb")) else None
     flat = incremental_growth(runs)
-    sizes = sorted(r.scale.label for r in runs if r.ok("incremental"))
+    sizes = [
+        r.scale.label for r in sorted(runs, key=lambda r: r.scale.streams) if r.ok("incremental")
+    ]
     span = f" ({sizes[0]} → {sizes[-1]})" if len(sizes) > 1 else ""
     return [
         check("DuckDB full run / floor", "≤ 6x (goal ≤ 3x)", r, r is not None and r <= 6, r_cpu),
