@@ -8,6 +8,7 @@ reverse. The names an engine or store may have are spelled here; their registrie
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
@@ -45,6 +46,25 @@ def _one_of(kind: str, names: tuple[str, ...]) -> BeforeValidator:
         return value
 
     return BeforeValidator(check)
+
+
+# A memory size as DuckDB reads one: KB/MB/GB/TB (and k/m/g/t) in powers of 1000, KiB/MiB/…
+# in powers of 1024, or a share of this machine's memory ('50%').
+_SIZE = re.compile(r"(?i)\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(i?)b?|(%))\s*")
+_POWER = {"k": 1, "m": 2, "g": 3, "t": 4}
+MIN_MEMORY = 128 * 10**6  # below this neither engine starts
+
+
+def memory_bytes(limit: str) -> int:
+    """``memory_limit`` in bytes ('1536MB', '1.5GB', '4GiB', '4g', '50%'); ValueError for
+    anything else."""
+    match = _SIZE.fullmatch(limit)
+    if match is None:
+        raise ValueError(f"{limit!r} is not a memory size (e.g. 1536MB, 4GB, 4GiB, 50%)")
+    number, unit, binary, percent = match.groups()
+    if percent:
+        return int(float(number) / 100 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    return int(float(number) * (1024 if binary else 1000) ** _POWER[unit.lower()])
 
 
 class TopN(BaseModel):
@@ -126,6 +146,13 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown encoding {v!r} (e.g. utf-8, cp1252, latin-1)") from None
         if info.name.startswith(("utf-16", "utf-32")):
             raise ValueError(f"{v!r}: UTF-16/32 files are read from their BOM; name an 8-bit one")
+        return v
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory_size(cls, v: str | None) -> str | None:
+        if v is not None and memory_bytes(v) < MIN_MEMORY:
+            raise ValueError(f"{v!r} is too little memory to run in (at least 128MB)")
         return v
 
     @field_validator("lake")

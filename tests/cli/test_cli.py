@@ -9,7 +9,7 @@ import pytest
 
 from conftest import Landing, cli, land_first
 from musicstream.errors import UserError
-from musicstream.settings import load_settings
+from musicstream.settings import load_settings, memory_bytes
 
 
 @pytest.fixture
@@ -109,6 +109,29 @@ def test_unreadable_config_and_bad_values(tmp_path: Path) -> None:
     wrong.write_text("threads = 0\n")
     with pytest.raises(UserError, match="invalid setting threads"):
         load_settings(wrong)
+
+
+@pytest.mark.parametrize(
+    ("limit", "message"),
+    [
+        ("lots", "is not a memory size"),
+        ("4096", "is not a memory size"),  # DuckDB wants a unit; bytes are never meant
+        ("-1GB", "is not a memory size"),
+        ("4kb", "too little memory"),
+    ],
+)
+def test_memory_limit_must_be_a_size_to_run_in(limit: str, message: str) -> None:
+    with pytest.raises(UserError, match=f"invalid setting memory_limit: .*{message}"):
+        load_settings(memory_limit=limit)
+
+
+@pytest.mark.parametrize(
+    ("limit", "limit_bytes"),
+    [("1536MB", 1536 * 10**6), ("1.5GB", 15 * 10**8), ("4GiB", 4 << 30), (" 4 g ", 4 * 10**9)],
+)
+def test_memory_limit_reads_sizes_in_duckdb_units(limit: str, limit_bytes: int) -> None:
+    assert load_settings(memory_limit=limit).memory_limit == limit
+    assert memory_bytes(limit) == limit_bytes
 
 
 def test_settings_precedence_flag_env_file_default(tmp_path: Path, monkeypatch) -> None:
