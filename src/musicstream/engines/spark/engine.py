@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+import sqlglot
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
+from sqlglot import exp
 
 from musicstream import layout
 from musicstream.datasets import (
@@ -48,11 +50,22 @@ if TYPE_CHECKING:
     from musicstream.settings import Settings
 
 KEEP = StorageLevel.MEMORY_AND_DISK
+# A batch's parsed and checked records (10M streams: ~1 GB each), read a few times in one
+# step: on local disk (the OS's page cache), so the heap stays free for joins, aggregates and
+# the broadcast dimensions, and the JVM's resident size for the memory limit.
+ON_DISK = StorageLevel.DISK_ONLY
 
 
 def _ntz(frame: DataFrame, *columns: str) -> DataFrame:
     """Timestamps as written by DuckDB: naive UTC wall time (Parquet isAdjustedToUTC=false)."""
     return frame.withColumns({c: F.col(c).cast("timestamp_ntz") for c in columns})
+
+
+@functools.cache
+def _reads(name: str) -> frozenset[str]:
+    """The names the shared query ``name`` reads from (its CTEs' names among them)."""
+    tree = sqlglot.parse_one(spark_sql(name), read="spark")
+    return frozenset(table.name for table in tree.find_all(exp.Table))
 
 
 def _ltz(frame: DataFrame, *columns: str) -> DataFrame:
@@ -86,11 +99,11 @@ class SparkEngine:
             self.lake.remove(folder, recursive=True)
         self._uploaded.clear()
 
-    def _view(self, name: str, frame: DataFrame, keep: bool = False) -> DataFrame:
-        """Register ``frame`` under the name the shared SQL uses; ``keep`` caches it."""
+    def _view(self, name: str, frame: DataFrame, keep: StorageLevel | None = None) -> DataFrame:
+        """Register ``frame`` under the name the shared SQL uses; ``keep`` caches it there."""
         self._drop(name)
-        if keep:
-            frame = frame.persist(KEEP)
+        if keep is not None:
+            frame = frame.persist(keep)
         frame.createOrReplaceTempView(name)
         self.views[name] = frame
         return frame
@@ -117,8 +130,10 @@ class SparkEngine:
     ) -> list[FileCounts]:
         self._size_for(sum(os.path.getsize(s.uri) for s in files if s.header))
         readable = self._readable(dataset, files, ctx.batch_id)
+        # Not cached: the steps below cache what they parse from the records, and the
+        # malformed ones (counts, quarantine) cost a cheaper read of the files than a
+        # cache of every record as text would cost memory.
         records = read_records(self.spark, dataset, readable)
-        records = self._view(f"records_{dataset}", records, True)
         raw = records.where(~F.col("_malformed")).drop("_raw", "_malformed")
         self._view(f"raw_{dataset}", raw)
         malformed = records.where("_malformed").select(
@@ -126,17 +141,18 @@ class SparkEngine:
         )
         self._view(f"malformed_{dataset}", malformed)
         self._set_context(ctx)
+        for name in VALIDATION_STEPS.get(dataset, ()):
+            self._view(name, self.spark.sql(spark_sql(f"validate/{name}")), ON_DISK)
         if dataset == "streams":
             self._load_lake_events(ctx)
-        for name in VALIDATION_STEPS.get(dataset, ()):
-            self._view(name, self.spark.sql(spark_sql(f"validate/{name}")), True)
         checked = self.spark.sql(spark_sql(f"validate/{dataset}"))
-        self._view(f"checked_{dataset}", checked, True)
+        self._view(f"checked_{dataset}", checked, ON_DISK)
         counts = self._counts(dataset, files)
         for name in VALIDATION_STEPS.get(dataset, ()):  # checked is cached by now
             self._drop(name)
         self._write_quarantine(dataset, files, ctx, counts)
-        self._drop(f"records_{dataset}")
+        self._drop(f"raw_{dataset}")
+        self._drop(f"malformed_{dataset}")
         return counts
 
     def _readable(self, dataset: str, files: Sequence[FileSpec], batch_id: str) -> list[FileSpec]:
@@ -168,10 +184,11 @@ class SparkEngine:
         self._view("batch_context", context)
 
     def _load_lake_events(self, ctx: BatchContext) -> None:
-        """Kept events of earlier batches on the dates this batch touches."""
-        query = to_spark(
-            "select distinct cast(ms_ts(listen_time) as date) as d from raw_streams "
-            "where ms_ts(listen_time) is not null"
+        """Kept events of earlier batches on the dates this batch touches (the parsed
+        listen times of the cached keyed_streams: this first look at them caches them)."""
+        query = (
+            "select distinct cast(t_listen_time as date) as d from keyed_streams "
+            "where t_listen_time is not null"
         )
         dates = [row.d for row in self.spark.sql(query).collect()]
         own = f"{ctx.batch_id}.parquet"
@@ -261,12 +278,14 @@ class SparkEngine:
                 key, (F.col("base") + F.col("before") + F.col("id") - F.col("first") + 1).alias(sk)
             )
         )
-        self._view(f"new_keys_{dataset}", numbered, keep=True).count()  # computed while ordered is
+        self._view(f"new_keys_{dataset}", numbered, KEEP).count()  # computed while ordered is
         ordered.unpersist()
 
     def curate_dimension(self, dataset: str, batch_id: str) -> None:
         self._number_new_keys(dataset)
-        snapshot = self._view(f"next_{dataset}", self.spark.sql(spark_sql(f"curate/{dataset}")))
+        # cached: the changed rows and the snapshot are both written from it
+        query = self.spark.sql(spark_sql(f"curate/{dataset}"))
+        snapshot = self._view(f"next_{dataset}", query, KEEP)
         key = BY_NAME[dataset].key
         assert key is not None
         changes = layout.changes_file(batch_id, dataset)
@@ -304,11 +323,14 @@ class SparkEngine:
         columns = ("report_date", "user_sk", "track_sk", "ms_played")
         self._view("period_streams", self._streams(work.period_files).select(*columns))
         for name in KPI_INTERMEDIATES:
-            self._view(name, self.spark.sql(spark_sql(f"kpis/{name}")), keep=True)
-        # in build order: the top_* tables rank their daily table, active_listeners reads
-        # user_daily
-        for table in (*KPI_TABLES, *PERIOD_TABLES):
-            frame = self._view(table, self.spark.sql(spark_sql(f"kpis/{table}")), keep=True)
+            self._view(name, self.spark.sql(spark_sql(f"kpis/{name}")), KEEP)
+        # in build order (the top_* tables rank their daily table); cached only when a later
+        # table reads it, the others are computed once, by their write
+        tables = (*KPI_TABLES, *PERIOD_TABLES)
+        for i, table in enumerate(tables):
+            read_later = any(table in _reads(f"kpis/{later}") for later in tables[i + 1 :])
+            query = self.spark.sql(spark_sql(f"kpis/{table}"))
+            frame = self._view(table, query, KEEP if read_later else None)
             keys, target = work.partitions(table)
             work.remove_stale(self.lake, table, write_partitions(self.lake, frame, keys, target))
         for name in (*KPI_INTERMEDIATES, *KPI_TABLES, *PERIOD_TABLES):

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
     from musicstream.lake import Lake
 
+# No _SUCCESS marker: the part files are all we take (and on a local lake without Hadoop's
+# native library each file Hadoop creates also starts a `chmod` process).
+WRITE_OPTIONS = {"mapreduce.fileoutputcommitter.marksuccessfuljobs": "false"}
+
 
 @contextlib.contextmanager
 def scratch(lake: Lake) -> Iterator[str]:
@@ -55,7 +59,7 @@ def write_file(lake: Lake, frame: DataFrame, target: str, order: str | Sequence[
     if order:
         single = single.sortWithinPartitions(order if isinstance(order, str) else list(order))
     with scratch(lake) as tmp:
-        single.write.parquet(lake.uri(tmp))
+        single.write.options(**WRITE_OPTIONS).parquet(lake.uri(tmp))
         (part,) = _parts(lake, tmp)
         _publish(lake, part, target)
 
@@ -70,7 +74,9 @@ def write_partitions(
     gets exactly one part file.
     """
     with scratch(lake) as tmp:
-        frame.repartition(*keys).write.partitionBy(*keys).parquet(lake.uri(tmp))
+        frame.repartition(*keys).write.options(**WRITE_OPTIONS).partitionBy(*keys).parquet(
+            lake.uri(tmp)
+        )
         found = _parts(lake, tmp)
         parts = {partition_values(p, keys): p for p in found}
         if len(parts) != len(found) or None in parts:
