@@ -3,12 +3,10 @@ serving store, and the dimension rows a batch changed."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Sequence
 from datetime import date
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from musicstream import layout
 from musicstream.datasets import KPI_TABLES, KPIS, PERIOD_TABLES, STORE_DIMENSIONS
@@ -20,9 +18,7 @@ from musicstream.stores import Store
 def _read(lake: Lake, rel: str) -> pa.Table | None:
     """One Parquet file of the lake; None when there is none."""
     try:  # one GET on an object store, not exists + stat + read
-        # ParquetFile, not read_table: read_table goes through pyarrow.dataset, whose import
-        # pulls in pandas and pyarrow.compute (~2 s per process).
-        return pq.ParquetFile(io.BytesIO(lake.read_bytes(rel))).read()
+        return lake.parquet(rel).read()
     except FileNotFoundError:
         return None
 

@@ -22,11 +22,8 @@ describe again:
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, date, datetime
 from typing import Any
-
-import pyarrow.parquet as pq
 
 from musicstream import layout
 from musicstream.datasets import DATASETS
@@ -133,7 +130,7 @@ def _quality(lake: Lake, batch_id: str) -> list[dict[str, Any]]:
     rel = layout.batch_quality_file(batch_id)
     if not lake.exists(rel):
         return []
-    rows: list[dict[str, Any]] = pq.ParquetFile(io.BytesIO(lake.read_bytes(rel))).read().to_pylist()
+    rows: list[dict[str, Any]] = lake.parquet(rel).read().to_pylist()
     return rows
 
 

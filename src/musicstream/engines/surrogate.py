@@ -17,7 +17,6 @@ by the next start.
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import posixpath
@@ -56,7 +55,7 @@ def _columns(lake: Lake, rel: str) -> list[str]:
     """The column names a lake Parquet file holds (its footer only, for a local lake)."""
     if lake.is_local:
         return pq.read_schema(lake.path(rel)).names
-    return pq.read_schema(io.BytesIO(lake.read_bytes(rel))).names
+    return lake.parquet(rel).schema_arrow.names
 
 
 def needs_upgrade(lake: Lake) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import statistics
 from datetime import date
 from typing import Any
@@ -34,10 +33,7 @@ class Volumes:
 
     def streams(self, day: date) -> int:
         if day not in self._counts:
-            import pyarrow.parquet as pq
-
-            data = self.lake.read_bytes(self.files[day])
-            counts = pq.read_table(io.BytesIO(data), columns=["listen_count"]).column(0)
+            counts = self.lake.parquet(self.files[day]).read(["listen_count"]).column(0)
             self._counts[day] = sum(counts.to_pylist())
         return self._counts[day]
 

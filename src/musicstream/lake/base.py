@@ -14,11 +14,15 @@ import os
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import fsspec
 
 from musicstream.errors import DiskError, UserError
+from musicstream.schema import arrow_source
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 CHUNK = 8 << 20
 
@@ -89,6 +93,14 @@ class Lake:
 
     def read_bytes(self, rel: str) -> bytes:
         return bytes(self.fs.cat_file(self.path(rel)))
+
+    def parquet(self, rel: str) -> pq.ParquetFile:
+        """A Parquet file of the lake, read whole in one GET (FileNotFoundError without one),
+        from Arrow's own memory (``arrow_source``). ``ParquetFile``, not ``pq.read_table``:
+        that imports pandas (~2 s per process)."""
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(arrow_source(self.read_bytes(rel)))
 
     def read_json(self, rel: str) -> Any:
         return json.loads(self.read_bytes(rel))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -114,11 +113,5 @@ def _present(lake: Lake, dim: str, column: str, ids: set[str]) -> set[str]:
 
 
 def _parquet(lake: Lake, rel: str) -> pq.ParquetFile:
-    """A lake Parquet file through the lake's own reads (local or s3://).
-
-    ``ParquetFile`` rather than ``pq.read_table``: that imports pandas where it is installed
-    (seconds of a command that does not otherwise need it).
-    """
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(io.BytesIO(lake.read_bytes(rel)))
+    """A lake Parquet file through the lake's own reads (local or s3://)."""
+    return lake.parquet(rel)

@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from musicstream.datasets import KPI_COLUMNS, KPI_KEYS
 from musicstream.lake import Lake
@@ -162,7 +160,7 @@ def lake_table_of(lake: Lake, part: Part, files: set[str] | None = None) -> pa.T
     if files is not None and rel not in files:
         return None
     try:
-        return pq.ParquetFile(io.BytesIO(lake.read_bytes(rel))).read()
+        return lake.parquet(rel).read()
     except FileNotFoundError:
         return None
 
