@@ -55,6 +55,11 @@ _POWER = {"k": 1, "m": 2, "g": 3, "t": 4}
 MIN_MEMORY = 128 * 10**6  # below this neither engine starts
 
 
+def machine_memory() -> int:
+    """This machine's physical memory, in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 def memory_bytes(limit: str) -> int:
     """``memory_limit`` in bytes ('1536MB', '1.5GB', '4GiB', '4g', '50%'); ValueError for
     anything else."""
@@ -63,7 +68,7 @@ def memory_bytes(limit: str) -> int:
         raise ValueError(f"{limit!r} is not a memory size (e.g. 1536MB, 4GB, 4GiB, 50%)")
     number, unit, binary, percent = match.groups()
     if percent:
-        return int(float(number) / 100 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+        return int(float(number) / 100 * machine_memory())
     return int(float(number) * (1024 if binary else 1000) ** _POWER[unit.lower()])
 
 

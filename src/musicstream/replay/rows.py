@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from musicstream import layout
 from musicstream.datasets import STREAMS
@@ -11,9 +11,6 @@ from musicstream.errors import UserError
 from musicstream.lake import Lake
 from musicstream.replay.manifest import Key, by_landing_file, drop, key, manifests
 from musicstream.state import ARCHIVED, COMMITTED, COMPUTED, REJECTED, Batch
-
-if TYPE_CHECKING:
-    import pyarrow.parquet as pq
 
 # A late-dimension reason → the curated dimension that cures it, and its key column.
 REPLAYABLE = {"unknown_track": ("songs", "track_id"), "unknown_user": ("users", "user_id")}
@@ -71,7 +68,7 @@ def _quarantined(lake: Lake, batch_ids: list[str]) -> Iterator[dict[str, Any]]:
     for rel in lake.files(layout.quarantined(STREAMS.name)):
         batch_id = layout.batch_of(rel)
         if batch_id in wanted and rel.endswith(".parquet"):
-            for part in _parquet(lake, rel).iter_batches(columns=list(QUARANTINE)):
+            for part in lake.parquet(rel).iter_batches(columns=list(QUARANTINE)):
                 part = part.filter(pc.match_substring_regex(part.column("reasons"), late))
                 for row in part.to_pylist():
                     yield {**row, "batch_id": batch_id}
@@ -107,11 +104,6 @@ def _present(lake: Lake, dim: str, column: str, ids: set[str]) -> set[str]:
     rel = layout.dimension(dim)
     found: set[str] = set()
     if ids and lake.exists(rel):
-        for part in _parquet(lake, rel).iter_batches(columns=[column]):
+        for part in lake.parquet(rel).iter_batches(columns=[column]):
             found |= ids.intersection(part.column(0).to_pylist())
     return found
-
-
-def _parquet(lake: Lake, rel: str) -> pq.ParquetFile:
-    """A lake Parquet file through the lake's own reads (local or s3://)."""
-    return lake.parquet(rel)

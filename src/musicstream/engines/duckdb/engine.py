@@ -38,6 +38,7 @@ from musicstream.engines import (
 )
 from musicstream.engines.duckdb.reader import read_raw
 from musicstream.periods import Period
+from musicstream.settings import machine_memory
 from musicstream.sqltext import literal, literal_list
 
 if TYPE_CHECKING:
@@ -72,10 +73,6 @@ def memory_for(input_bytes: int, machine_bytes: int) -> int:
     """The memory bound, in bytes, for a step reading ``input_bytes`` of files."""
     wanted = min(input_bytes * MEMORY_PER_INPUT_BYTE, machine_bytes * MAX_MEMORY_SHARE)
     return int(max(MIN_MEMORY, wanted))
-
-
-def _machine_bytes() -> int:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 # What the KPI step reads of a curated stream.
@@ -126,7 +123,7 @@ class DuckDBEngine:
         raised when the step needs more, never lowered (the tables held may need it)."""
         if not self._memory:
             return
-        self._memory = max(self._memory, memory_for(input_bytes, _machine_bytes()))
+        self._memory = max(self._memory, memory_for(input_bytes, machine_memory()))
         self.con.execute(f"set memory_limit = '{self._memory // 10**6}MB'")
 
     def interrupt(self) -> None:
