@@ -113,3 +113,23 @@ def test_compare_covers_every_kpi_table(tmp_path: Path, monkeypatch: pytest.Monk
     assert peer(("active_listeners", fewer_new)) == (
         "differs: user_daily 1/1 rows, active_listeners 1/1 rows"
     )
+
+
+def test_a_process_sharing_its_parents_memory_is_not_counted_twice() -> None:
+    """The tree's peak counts each address space once: a process shares its own (the case
+    of a vfork()ed child before exec, which shows its parent's whole resident set), a
+    fork()ed child has one of its own and counts."""
+    code = (
+        "import os, time; from bench import measure; "
+        "child = os.fork(); "
+        "time.sleep(2) if child == 0 else None; "
+        "os._exit(0) if child == 0 else None; "
+        "print(measure.shares_memory(os.getpid(), os.getpid()), "
+        "measure.shares_memory(os.getpid(), child)); "
+        "os.waitpid(child, 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False"]

@@ -263,7 +263,12 @@ class SQLiteStore:
         """The rows of one partition (column → value) as an Arrow table of arrow_schema
         without the partition's columns, read by the ADBC SQLite driver straight into Arrow:
         measured on 3.3M rows, 4.8 s of CPU against 10 s for the stdlib driver's fetch
-        alone (a Python object per value) and 3.4 s more to convert those to Arrow."""
+        alone (a Python object per value) and 3.4 s more to convert those to Arrow.
+
+        The driver links a SQLite of its own. Two SQLite libraries in one process do not see
+        each other's file locks: never read here from another thread while ``self.con`` (or
+        any stdlib connection to the file) may write. Tried for verify-while-loading: the
+        reader, believing itself alone, reset the WAL index under the writer (SIGBUS)."""
         schema, kinds = arrow_schema(table, without=tuple(part)), STORE_COLUMNS[table]
         columns = ", ".join(_guarded(name, kinds[name]) for name in schema.names)
         sql = f"select {columns} from {table} where " + " and ".join(f"{k} = ?" for k in part)
