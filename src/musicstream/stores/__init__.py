@@ -174,10 +174,30 @@ LOAD_COLUMNS = {f: "int" if f == "dates" else "str" for f in Load.__dataclass_fi
 
 def column_values(data: pa.Table, name: str) -> list[Any]:
     """A column as the store keeps it: Python values, dates and timestamps as ISO text."""
-    values = data.column(name).to_pylist()
-    if str(data.schema.field(name).type).startswith(("date", "timestamp")):
-        return [None if v is None else v.isoformat() for v in values]
-    return values
+    import pyarrow as pa
+
+    column = data.column(name)
+    if pa.types.is_date(column.type) or pa.types.is_timestamp(column.type):
+        return iso_text(column)
+    return column.to_pylist()
+
+
+def iso_text(column: pa.ChunkedArray) -> list[str | None]:
+    """Dates and timestamps as Python's ``isoformat()`` writes them. Formatted by Arrow
+    where its text is the same (dates; timestamps without a zone, of whole seconds): a
+    first load's 1M users spent 0.9 s making each created_at a datetime to format it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_date(kind):
+        return column.cast(pa.string()).to_pylist()
+    if kind.tz is None:
+        seconds = pc.floor_temporal(column, unit="second")
+        if pc.all(pc.equal(seconds, column)).as_py() is not False:  # None: no values
+            whole = seconds.cast(pa.timestamp("s"))  # %S of a finer unit has a fraction
+            return pc.strftime(whole, format="%Y-%m-%dT%H:%M:%S").to_pylist()
+    return [None if v is None else v.isoformat() for v in column.to_pylist()]
 
 
 def rows_of(data: pa.Table) -> list[Row]:
