@@ -16,7 +16,7 @@ import logging
 import os
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from musicstream import layout
 from musicstream.datasets import DATASETS
@@ -73,6 +73,9 @@ def plan_batch(lake: Lake, ledger: Ledger, clock: datetime, settle_s: float = 0.
         entries.append(entry)
     if not entries:
         return None
+    taken = {b.batch_id.split("-")[0] for b in batches}
+    while f"{clock:%Y%m%dT%H%M%SZ}" in taken:  # one batch a second: ids sort as planned
+        clock += timedelta(seconds=1)
     return Batch(batch_id=batch_id(clock, entries), clock=clock.isoformat(), files=entries)
 
 

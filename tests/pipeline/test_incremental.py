@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from conftest import Landing, read_curated_streams, read_quarantine, read_table, song
@@ -132,3 +132,24 @@ def test_nothing_new_is_a_clean_no_op(lake: Path, run) -> None:
     summary = run(lake)
     assert summary["status"] == "nothing_new"
     assert not (lake / "_state/batches").exists() or not list((lake / "_state/batches").iterdir())
+
+
+def test_batches_planned_in_one_second_sort_in_the_order_planned(
+    lake: Path, landing: Landing, settings_for
+) -> None:
+    """Batch ids sort by their clock's second; a second batch in the same second takes the
+    next one, whatever the content hash after it says (it once ordered same-second batches)."""
+    clock = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
+    seed(landing)
+    pipeline.run(settings_for(lake), clock=clock)
+    for n in range(5):
+        landing.streams([["u1", "t1", f"2026-01-0{n + 4} 10:00:00", ""]], name=f"more{n}.csv")
+        pipeline.run(settings_for(lake), clock=clock)
+    recorded = batches(lake)
+    assert [len(b["files"]) for b in recorded] == [3, 1, 1, 1, 1, 1]  # seed first, in order
+    assert [b["files"][0]["path"] for b in recorded[1:]] == [
+        f"landing/streams/more{n}.csv" for n in range(5)
+    ]
+    assert [b["clock"] for b in recorded] == [
+        (clock + timedelta(seconds=n)).isoformat() for n in range(6)
+    ]

@@ -35,8 +35,9 @@ class Recent:
     """The ledger newest first, each manifest read at most once and damaged ones skipped
     (``status`` reports those).
 
-    Batch ids sort by their clock's second, then by content hash: batches planned in the
-    same second are ordered by when they were loaded instead, where the ledger says.
+    Batch ids sort by their clock's second, one batch a second (ingest.plan_batch); a lake
+    from before that may hold several in one second, sorted by content hash: those are
+    ordered by when they were loaded instead, where the ledger says.
     """
 
     def __init__(self, lake: Lake) -> None:

@@ -18,10 +18,10 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
-from musicstream import archive, curate, ingest, interrupts, layout, load, validate, verify
+from musicstream import archive, curate, ingest, interrupts, load, validate, verify
 from musicstream.datasets import DATASETS
 from musicstream.engines import BatchContext, Engine, create_engine
 from musicstream.errors import QualityGateFailed, StoreMismatch, UserError
@@ -151,9 +151,6 @@ class Steps:
             if batch is None:
                 planning.fields["files"] = 0
                 return None
-            while self.lake.exists(layout.manifest(batch.batch_id)):  # same files, same second
-                now += timedelta(seconds=1)
-                batch.batch_id, batch.clock = ingest.batch_id(now, batch.files), now.isoformat()
             batch.max_bad_ratio = self.settings.max_bad_ratio
             planning.batch = batch
             planning.fields.update(batch_id=batch.batch_id, files=len(batch.files))
