@@ -12,6 +12,7 @@ from musicstream import layout
 from musicstream.datasets import KPI_TABLES, KPIS, PERIOD_TABLES, STORE_DIMENSIONS
 from musicstream.lake import Lake
 from musicstream.periods import periods_of
+from musicstream.schema import empty_table
 from musicstream.stores import Store
 
 
@@ -26,7 +27,7 @@ def _read(lake: Lake, rel: str) -> pa.Table | None:
 def read_kpi_partition(lake: Lake, table: str, day: date) -> pa.Table:
     """One table's rows of one date (empty when the date has none)."""
     found = _read(lake, layout.kpi_file(table, day))
-    return KPIS[table].arrow_schema().empty_table() if found is None else found
+    return empty_table(KPIS[table].arrow_schema()) if found is None else found
 
 
 def load_dates(
@@ -47,7 +48,7 @@ def load_dates(
         if on_date is not None:
             on_date(day)
     for table in PERIOD_TABLES:
-        empty = KPIS[table].arrow_schema().empty_table()
+        empty = empty_table(KPIS[table].arrow_schema())
         for period in periods_of(dates):
             rows = _read(lake, layout.kpi_period_file(table, period.kind, period.start))
             rows = empty if rows is None else rows

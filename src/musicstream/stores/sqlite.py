@@ -25,6 +25,7 @@ from musicstream import layout
 from musicstream.datasets import DIMENSION_COLUMNS, KPI_COLUMNS, PERIOD_TABLES
 from musicstream.errors import StoreNotReady, UserError
 from musicstream.lake import open_lake
+from musicstream.schema import empty_table
 from musicstream.stores import (
     LOAD_COLUMNS,
     STORE_COLUMNS,
@@ -288,7 +289,7 @@ class SQLiteStore:
             cur.execute(sql, tuple(part.values()))
             found = cur.fetch_arrow_table()
         if found.num_rows == 0:
-            return schema.empty_table()
+            return empty_table(schema)
         return found.cast(schema)  # bools: stored as 0/1
 
     def _execute(self, table: str, sql: str, args: list[str]) -> sqlite3.Cursor:
