@@ -213,6 +213,18 @@ KPI_TABLES: tuple[str, ...] = (
 # three periods it falls in, each from all curated streams of the whole period (SPEC §3).
 PERIOD_TABLES: tuple[str, ...] = ("active_listeners",)
 PERIODS: tuple[str, ...] = ("day", "week", "month")
+# Not served and not a KPI (SPEC §3 leaves it out): each listener's day as a period's
+# active_listeners reads it for the period's dates no batch is computing, instead of their
+# streams (at 30 days of 1M streams a day, a month is ~3M of these rows against 30M streams).
+# Written with the date's KPIs, replaced with them (kpis/_day_listeners/report_date=D/): a
+# row per listener (track_sk empty): streams and listening ms; a row per track (user_sk
+# empty): the streams that gave no ms_played and the ms they were counted at, the song's
+# duration then, so that a period takes them at the duration as it stands when computed.
+DAY_LISTENERS = Table(
+    "_day_listeners",
+    (("user_sk", INT64), ("track_sk", INT64), ("listen_count", INT64), ("listen_ms", INT64)),
+    _DAY,
+)
 
 # One row per (batch, dataset, reason): 'kept', each quarantine reason, each warning.
 BATCH_QUALITY = Table(

@@ -11,7 +11,7 @@ import pytest
 from conftest import Landing, land_first, read_table, song
 from kpi_helpers import assert_same
 from musicstream import layout
-from musicstream.datasets import BATCH_QUALITY, CURATED, KPIS, QUARANTINE, Table
+from musicstream.datasets import BATCH_QUALITY, CURATED, DAY_LISTENERS, KPIS, QUARANTINE, Table
 
 D2, D3 = "2026-01-02", "2026-01-03"
 
@@ -293,7 +293,9 @@ def _declared(rel: str) -> Table:
     """The table datasets.py declares for a lake file."""
     kind, name = rel.split("/")[:2]
     if kind == layout.KPIS:
-        return BATCH_QUALITY if name == layout.BATCH_QUALITY else KPIS[name]
+        return {**KPIS, layout.BATCH_QUALITY: BATCH_QUALITY, DAY_LISTENERS.name: DAY_LISTENERS}[
+            name
+        ]
     return {layout.CURATED: CURATED, layout.QUARANTINE: QUARANTINE}[kind][name]
 
 

@@ -10,6 +10,7 @@ both months.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ import pytest
 
 from conftest import Landing, read_table, song
 from kpi_helpers import assert_same
+from musicstream import layout
+from musicstream.datasets import DAY_LISTENERS
 
 D1, D2, D3 = "2025-12-31", "2026-01-01", "2026-01-03"
 WEEK, DEC, JAN = "2025-12-29", "2025-12-01", "2026-01-01"
@@ -136,9 +139,19 @@ def test_active_listeners(listener_lake: Path) -> None:
     assert_same("active_listeners", read_table(listener_lake, "active_listeners"), FIRST_BATCH)
 
 
+@pytest.mark.parametrize("before", ["as_run", "no_listener_days", "streams_lost"])
 def test_late_batch_restates_its_week_and_months(
-    listener_lake: Path, landing: Landing, run
+    listener_lake: Path, landing: Landing, run, before: str
 ) -> None:
+    """The week's and months' other dates come from their ``_day_listeners`` rows; a lake
+    without those (written before them) reads those dates' streams instead, to the same
+    rows. ``streams_lost``: D1's curated streams are gone, and the week still counts them
+    (its stored listener day, not its streams, is read)."""
+    if before == "no_listener_days":
+        shutil.rmtree(listener_lake / layout.kpi_table(DAY_LISTENERS.name))
+    elif before == "streams_lost":
+        [d1] = (listener_lake / layout.stream_day(D1)).iterdir()
+        d1.unlink()
     landing.users([["u5", "e", 20, "DE", "2026-01-02"]], name="users2.csv")
     landing.streams(
         [
@@ -162,5 +175,28 @@ def test_late_batch_restates_its_week_and_months(
             _row("active_listeners", "week", WEEK, "2026-01-04", 5, 3, 13, 344_000),
             _row("active_listeners", "month", DEC, D1, 3, 1, 9, 233_000),
             _row("active_listeners", "month", JAN, "2026-01-31", 4, 2, 5, 114_000),
+        ],
+    )
+
+
+def test_a_period_takes_song_durations_as_they_stand_when_it_is_computed(
+    listener_lake: Path, landing: Landing, run
+) -> None:
+    """s3 (50 000 ms) gets 80 000 ms; a late stream restates the week and January, whose
+    other dates' three s3 streams without ms_played (two on D1, one on D3) now count
+    80 000 each: their stored listener days keep those streams by track, not their ms."""
+    landing.songs([song(2, "s3", "jazz", 80_000, "C")], name="songs2.csv")
+    landing.streams([["u4", "s1", "2026-01-02 08:00:00", 1_000]], name="late.csv")
+    run(listener_lake)
+    rows = {
+        (r["period"], r["period_start"]): r for r in read_table(listener_lake, "active_listeners")
+    }
+    assert_same(
+        "active_listeners",
+        [rows["week", WEEK], rows["month", JAN], rows["month", DEC]],
+        [
+            _row("active_listeners", "week", WEEK, "2026-01-04", 4, 2, 12, 283_000 + 91_000),
+            _row("active_listeners", "month", JAN, "2026-01-31", 3, 1, 4, 53_000 + 31_000),
+            FIRST_BATCH[4],  # December: no date of it computed, as it was
         ],
     )

@@ -14,7 +14,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Protocol
 
 from musicstream import layout
-from musicstream.datasets import KPIS, PERIOD_TABLES
+from musicstream.datasets import DAY_LISTENERS, KPIS, PERIOD_TABLES
 from musicstream.engines import surrogate
 from musicstream.periods import Period, covered_dates, periods_of
 from musicstream.plugins import load_class
@@ -158,27 +158,37 @@ def date_stream_files(lake: Lake, dates: Sequence[date]) -> list[str]:
     ]
 
 
+_WRITTEN = {**KPIS, DAY_LISTENERS.name: DAY_LISTENERS}  # what write_kpis writes
+
+
 @dataclass(frozen=True)
 class KpiWork:
     """What one ``write_kpis`` computes: the dates, the periods they fall in, the curated
-    stream files of the dates, and those of the periods' other dates (active_listeners takes
-    the dates being computed from their user_daily rows, so no stream is read twice)."""
+    stream files of the dates, and for the periods' other dates their ``_day_listeners``
+    files, or their curated stream files where a date has none (active_listeners takes the
+    dates being computed from their listener_days rows, so no stream is read twice)."""
 
     dates: list[date]
     periods: list[Period]
     date_files: list[str]
     period_files: list[str]
+    listener_files: list[str]
 
     @classmethod
     def of(cls, lake: Lake, dates: Sequence[date]) -> KpiWork:
         periods = periods_of(dates)
         others = sorted(set(covered_dates(periods)) - set(dates))
-        files = date_stream_files(lake, dates), date_stream_files(lake, others)
-        return cls(sorted(dates), periods, *files)
+        stored = set(lake.files(layout.kpi_table(DAY_LISTENERS.name)))
+        wanted = {day: layout.kpi_file(DAY_LISTENERS.name, day) for day in others}
+        unstored = [day for day, path in wanted.items() if path not in stored]
+        listeners = [path for path in wanted.values() if path in stored]
+        files = date_stream_files(lake, dates), date_stream_files(lake, unstored)
+        return cls(sorted(dates), periods, *files, listeners)
 
     def partitions(self, table: str) -> tuple[tuple[str, ...], Callable[..., str]]:
-        """The partition keys of a KPI table, and where one partition's file goes."""
-        keys = tuple(name for name, _ in KPIS[table].partition)
+        """The partition keys of a KPI table (or ``_day_listeners``), and where one
+        partition's file goes."""
+        keys = tuple(name for name, _ in _WRITTEN[table].partition)
         file = layout.kpi_period_file if table in PERIOD_TABLES else layout.kpi_file
         return keys, functools.partial(file, table)
 

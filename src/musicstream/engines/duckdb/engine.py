@@ -17,6 +17,7 @@ from musicstream import layout
 from musicstream.datasets import (
     BY_NAME,
     CURATED,
+    DAY_LISTENERS,
     DIMENSIONS,
     KPI_TABLES,
     PERIOD_TABLES,
@@ -50,10 +51,11 @@ def _local_sql(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text("utf-8")
 
 
-def _streams(files: Sequence[str]) -> str:
-    """Curated stream files with their report_date partition column."""
+def _streams(files: Sequence[str], table: str = "streams") -> str:
+    """Curated stream files (or ``_day_listeners`` files: ``table="day_listeners"``) with
+    their report_date partition column."""
     if not files:
-        return "select * from empty_streams"
+        return f"select * from empty_{table}"
     return (
         f"select * from read_parquet({literal_list(files)}, hive_partitioning = true, "
         "hive_types = {'report_date': 'DATE'})"
@@ -112,7 +114,7 @@ class DuckDBEngine:
         self.con.execute(f"set temp_directory = {literal(os.path.join(spill, 'spill'))}")
         self._held: str | None = None  # the batch whose kept streams are held_streams
         self.con.execute(_local_sql("macros.sql"))
-        for name, table in CURATED.items():  # for a lake that has none yet
+        for name, table in {**CURATED, "day_listeners": DAY_LISTENERS}.items():  # none yet
             columns = table.ddl("duckdb", partition=True)
             self.con.execute(f"create or replace temp table empty_{name} ({columns})")
         for dim in DIMENSIONS:
@@ -313,7 +315,7 @@ class DuckDBEngine:
             f"{n.songs} as top_songs, {n.genres} as top_genres, {n.artists} as top_artists"
         )
         self._set_period_days(work.periods)
-        wanted = sorted({*work.date_files, *work.period_files})
+        wanted = sorted({*work.date_files, *work.period_files, *work.listener_files})
         with self._readable(wanted) as files:  # the tables reading streams run inside
             local = dict(zip(wanted, files, strict=True))
             self._bound(sum(os.path.getsize(path) for path in files))
@@ -323,8 +325,13 @@ class DuckDBEngine:
                 "create or replace temp view period_streams as select report_date, user_sk, "
                 f"track_sk, ms_played from ({_streams([local[r] for r in work.period_files])})"
             )
+            stored = _streams([local[r] for r in work.listener_files], "day_listeners")
+            self.con.execute(f"create or replace temp view stored_day_listeners as {stored}")
             for name in KPI_INTERMEDIATES:
                 self.con.execute(f"create or replace temp table {name} as {sql('kpis/' + name)}")
+            keys, target = work.partitions(DAY_LISTENERS.name)
+            written = self._write_partitions(sql("kpis/day_listeners"), keys, target)
+            work.remove_stale(self.lake, DAY_LISTENERS.name, written)
             # in build order: the top_* tables rank their daily table, active_listeners reads
             # user_daily
             for table in (*KPI_TABLES, *PERIOD_TABLES):

@@ -23,6 +23,7 @@ from musicstream import layout
 from musicstream.datasets import (
     BY_NAME,
     CURATED,
+    DAY_LISTENERS,
     DIMENSIONS,
     KPI_TABLES,
     PERIOD_TABLES,
@@ -115,8 +116,9 @@ class SparkEngine:
             self.spark.catalog.dropTempView(name)
 
     def _empty(self, table: str) -> DataFrame:
-        """A curated table with no rows, for a lake that has none yet."""
-        return local_frame(self.spark, [], CURATED[table].ddl("spark", partition=True))
+        """A curated table (or ``_day_listeners``) with no rows, for a lake that has none."""
+        spec = DAY_LISTENERS if table == DAY_LISTENERS.name else CURATED[table]
+        return local_frame(self.spark, [], spec.ddl("spark", partition=True))
 
     def _size_for(self, nbytes: int) -> None:
         """Shuffle partitions sized to the ``nbytes`` of input of the coming step."""
@@ -310,7 +312,8 @@ class SparkEngine:
 
     def write_kpis(self, dates: Sequence[date]) -> None:
         work = KpiWork.of(self.lake, dates)
-        self._size_for(sum(self.lake.size(r) for r in [*work.date_files, *work.period_files]))
+        read = [*work.date_files, *work.period_files, *work.listener_files]
+        self._size_for(sum(self.lake.size(r) for r in read))
         n = self.top_n
         params = self.spark.sql(
             f"select {n.songs} as top_songs, {n.genres} as top_genres, {n.artists} as top_artists"
@@ -322,8 +325,14 @@ class SparkEngine:
         self._view("date_streams", self._streams(work.date_files))
         columns = ("report_date", "user_sk", "track_sk", "ms_played")
         self._view("period_streams", self._streams(work.period_files).select(*columns))
-        for name in KPI_INTERMEDIATES:
-            self._view(name, self.spark.sql(spark_sql(f"kpis/{name}")), KEEP)
+        name = DAY_LISTENERS.name
+        stored = self._dated(work.listener_files, layout.kpi_table(name), name)
+        self._view("stored_day_listeners", stored.select(*DAY_LISTENERS.names, "report_date"))
+        for intermediate in KPI_INTERMEDIATES:
+            self._view(intermediate, self.spark.sql(spark_sql(f"kpis/{intermediate}")), KEEP)
+        keys, target = work.partitions(name)
+        days = self.spark.sql(spark_sql("kpis/day_listeners"))
+        work.remove_stale(self.lake, name, write_partitions(self.lake, days, keys, target))
         # in build order (the top_* tables rank their daily table); cached only when a later
         # table reads it, the others are computed once, by their write
         tables = (*KPI_TABLES, *PERIOD_TABLES)
@@ -333,13 +342,17 @@ class SparkEngine:
             frame = self._view(table, query, KEEP if read_later else None)
             keys, target = work.partitions(table)
             work.remove_stale(self.lake, table, write_partitions(self.lake, frame, keys, target))
-        for name in (*KPI_INTERMEDIATES, *KPI_TABLES, *PERIOD_TABLES):
+        for name in ("stored_day_listeners", *KPI_INTERMEDIATES, *KPI_TABLES, *PERIOD_TABLES):
             self._drop(name)
 
     def _streams(self, rels: Sequence[str]) -> DataFrame:
         """Curated stream files with their report_date partition column."""
+        return _ltz(self._dated(rels, layout.CURATED_STREAMS, "streams"), "listen_time")
+
+    def _dated(self, rels: Sequence[str], folder: str, table: str) -> DataFrame:
+        """The files ``rels`` of a table partitioned by report_date below ``folder``, with
+        that column; ``table`` names the table for its columns when there are none."""
         if not rels:
-            return _ltz(self._empty("streams"), "listen_time")
-        base = self.lake.uri(layout.CURATED_STREAMS)
-        frame = self.spark.read.option("basePath", base).parquet(*[self.lake.uri(p) for p in rels])
-        return _ltz(frame, "listen_time")
+            return self._empty(table)
+        base = self.lake.uri(folder)
+        return self.spark.read.option("basePath", base).parquet(*[self.lake.uri(p) for p in rels])
