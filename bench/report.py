@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench import freshness_report, metrics, sections
 from bench.cases import Case, ScaleRun
+from musicstream.datasets import KPI_TABLES, PERIOD_TABLES
 
 CASE_ORDER = ("floor", "duckdb", "incremental", "spark", "pandas", "glue")
 
@@ -154,12 +155,13 @@ def _facts(context: dict[str, object]) -> str:
 
 
 def _notes(run: ScaleRun) -> str:
-    return """## What each case is
+    tables = len(KPI_TABLES) + len(PERIOD_TABLES)
+    return f"""## What each case is
 
 - **floor**: `read_csv` of the streams CSV into a DuckDB table with the final types
   (listen_time as TIMESTAMPTZ), nothing else: the least any pipeline must spend.
 - **musicstream run (DuckDB)**: the whole product on a fresh lake: content hashing, row-by-row
-  validation with quarantine, curated Parquet per date, the six KPI tables, SQLite store,
+  validation with quarantine, curated Parquet per date, the {tables} KPI tables, SQLite store,
   archive.
 - **incremental**: a further batch of streams for one new day, run on top of that lake.
 - **musicstream run --engine spark**: the same run on the Spark engine (`local[N]`); its KPI
