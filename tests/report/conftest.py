@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -339,16 +340,21 @@ CHROMIUM = "/usr/bin/chromium"
 APT_LOCK = Path(tempfile.gettempdir()) / "musicstream-tests-apt.lock"
 
 
-def apt_install(package: str) -> str | None:
-    """``apt-get install package``; None when it worked, else why it did not."""
+def apt_ensure(package: str, present: Callable[[], bool]) -> str | None:
+    """``apt-get install package`` unless ``present()``; None when it is present after, else
+    why not. ``present()`` is asked under the lock the install holds: the other xdist worker
+    must not find a package half unpacked (a browser binary whose libraries are not there
+    yet) and go on with it."""
     if not shutil.which("apt-get"):
-        return "no apt-get on this machine"
-    if os.geteuid() != 0:
-        return "not root, cannot apt-get install"
-    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    wait = ["-o", "DPkg::Lock::Timeout=600"]  # and wait for any other apt user
+        return None if present() else "no apt-get on this machine"
     with APT_LOCK.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        if present():
+            return None
+        if os.geteuid() != 0:
+            return "not root, cannot apt-get install"
+        env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+        wait = ["-o", "DPkg::Lock::Timeout=600"]  # and wait for any other apt user
         for command in (["apt-get", *wait, "update"], ["apt-get", *wait, "install", "-y", package]):
             try:
                 done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
@@ -356,17 +362,16 @@ def apt_install(package: str) -> str | None:
                 return f"{' '.join(command)}: {error}"
             if done.returncode != 0:
                 return f"{' '.join(command)} failed: {done.stderr.strip()[-300:]}"
-    return None
+        return None if present() else "installed, and still not found"
 
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """Path of Debian's Chromium, installed on first use when missing. Playwright drives
     this binary (``executable_path``) rather than downloading a build of its own."""
-    if not os.path.exists(CHROMIUM):
-        reason = apt_install("chromium")
-        if reason or not os.path.exists(CHROMIUM):
-            pytest.skip(f"Chromium unavailable ({CHROMIUM} missing; install: {reason})")
+    reason = apt_ensure("chromium", lambda: os.path.exists(CHROMIUM))
+    if reason:
+        pytest.skip(f"Chromium unavailable ({CHROMIUM} missing; install: {reason})")
     return CHROMIUM
 
 
@@ -384,7 +389,11 @@ def cjk_font() -> None:
     knows none, as Chromium is."""
     if not shutil.which("fc-list"):
         pytest.skip("no fontconfig (fc-list) on this machine")
-    if not _has_cjk_font():
-        reason = apt_install(CJK_FONT_PACKAGE)
-        if reason or not _has_cjk_font():
-            pytest.skip(f"no CJK font ({CJK_FONT_PACKAGE}: {reason})")
+    reason = apt_ensure(CJK_FONT_PACKAGE, _has_cjk_font)
+    if reason:
+        pytest.skip(f"no CJK font ({CJK_FONT_PACKAGE}: {reason})")
+    from musicstream.report.pngstyle import font_families
+
+    # A process finds its fonts once; the PNG tests this worker ran before the install (in
+    # whatever order xdist handed them out) found none that draws CJK.
+    font_families.cache_clear()
