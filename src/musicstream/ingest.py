@@ -74,7 +74,7 @@ def plan_batch(lake: Lake, ledger: Ledger, clock: datetime, settle_s: float = 0.
     if not entries:
         return None
     taken = {b.batch_id.split("-")[0] for b in batches}
-    while f"{clock:%Y%m%dT%H%M%SZ}" in taken:  # one batch a second: ids sort as planned
+    while _second(clock) in taken:  # one batch a second: ids sort as planned
         clock += timedelta(seconds=1)
     return Batch(batch_id=batch_id(clock, entries), clock=clock.isoformat(), files=entries)
 
@@ -130,4 +130,9 @@ def _drop_orphan_copies(lake: Lake, batches: list[Batch]) -> None:
 def batch_id(clock: datetime, entries: list[FileEntry]) -> str:
     """Sortable by time, unique by content: ``20260101T120000Z-1a2b3c4d``."""
     content = hashlib.sha256("".join(e.sha256 for e in entries).encode()).hexdigest()
-    return f"{clock:%Y%m%dT%H%M%SZ}-{content[:8]}"
+    return f"{_second(clock)}-{content[:8]}"
+
+
+def _second(clock: datetime) -> str:
+    """A batch id's first part: its clock's second."""
+    return f"{clock:%Y%m%dT%H%M%SZ}"
