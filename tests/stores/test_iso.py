@@ -33,7 +33,7 @@ def python_iso(values: list[dt.datetime | dt.date | None]) -> list[str | None]:
         pytest.param(WHOLE, pa.timestamp("us"), id="microseconds, whole seconds"),
         pytest.param(WHOLE, pa.timestamp("ns"), id="nanoseconds, whole seconds"),
         pytest.param(
-            [dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31)],
+            [dt.datetime(1, 1, 1), dt.datetime(999, 12, 31, 23, 59, 59), dt.datetime(9999, 12, 31)],
             pa.timestamp("us"),
             id="the first and last years",
         ),
