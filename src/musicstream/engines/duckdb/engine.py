@@ -111,8 +111,10 @@ class DuckDBEngine:
             self._bound(0)
         self._scratch = contextlib.ExitStack()
         spill = self._scratch.enter_context(lake.staging())  # local, swept if we are killed
+        self._scratch_dir = spill
         self.con.execute(f"set temp_directory = {literal(os.path.join(spill, 'spill'))}")
         self._held: str | None = None  # the batch whose kept streams are held_streams
+        self._snapshot_views: set[str] = set()  # dimensions still read from the lake's file
         self.con.execute(_local_sql("macros.sql"))
         for name, table in {**CURATED, "day_listeners": DAY_LISTENERS}.items():  # none yet
             columns = table.ddl("duckdb", partition=True)
@@ -237,14 +239,20 @@ class DuckDBEngine:
     # -- curate --------------------------------------------------------------------------
 
     def _load_dimension(self, dim: str) -> None:
+        """``curated_<dim>``: a view of the lake's snapshot, read where a query reads it (the
+        columns it needs), until this batch's rows of ``dim`` replace it with a table
+        (curate_dimension). A batch of streams on a 3M-user history spent 0.35 s loading
+        every user's every column, most of which no query of its reads."""
         rel = layout.dimension(dim)
-        with self._readable([rel] if self.lake.exists(rel) else []) as files:
-            source = (
-                f"select * from read_parquet({literal_list(files)})"
-                if files
-                else f"select * from empty_{dim}"
-            )
-            self.con.execute(f"create or replace temp table curated_{dim} as {source}")
+        if not self.lake.exists(rel):
+            source = f"select * from empty_{dim}"
+        elif self.lake.is_local:
+            source = f"select * from read_parquet({literal(self.lake.uri(rel))})"
+        else:  # downloaded once to the engine's scratch folder, kept while the engine lives
+            [local] = self.lake.fetch([rel], self._scratch_dir)
+            source = f"select * from read_parquet({literal(local)})"
+        self.con.execute(f"create or replace temp view curated_{dim} as {source}")
+        self._snapshot_views.add(dim)
 
     def curate_dimension(self, dataset: str, batch_id: str) -> None:
         key, sk = BY_NAME[dataset].key, SURROGATE_KEYS[dataset]
@@ -261,7 +269,9 @@ class DuckDBEngine:
         if not self.lake.exists(changes):
             self._write_file(f"{changed_rows(dataset)} order by {key}", changes)
         self._write_file(f"select * from next_{dataset} order by {key}", layout.dimension(dataset))
-        self.con.execute(f"drop table curated_{dataset}")
+        kind = "view" if dataset in self._snapshot_views else "table"  # DuckDB checks which
+        self._snapshot_views.discard(dataset)
+        self.con.execute(f"drop {kind} curated_{dataset}")
         self.con.execute(f"alter table next_{dataset} rename to curated_{dataset}")
 
     def _write_file(self, query: str, rel: str) -> None:
