@@ -73,6 +73,15 @@ class Watcher:
         self.out = ""
         self.err = ""
 
+    def wait_for(self, text: str) -> None:
+        """Read its log (stderr) until a line holds ``text``."""
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.err += line
+            if text in line:
+                return
+        raise AssertionError(f"the watcher ended without logging {text!r}: {self.err}")
+
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
@@ -136,7 +145,10 @@ def names(source: Path) -> list[str]:
 
 
 def in_batch(lake: Path) -> bool:
-    return read_lock(open_lake(str(lake))) is not None
+    """A run holds the lake's lock and has planned a batch it has not finished (a run that
+    found nothing settled holds the lock too)."""
+    locked = read_lock(open_lake(str(lake))) is not None
+    return locked and any(b["status"] != "archived" for b in ledger(lake))
 
 
 def test_files_landed_while_watching_are_processed_exactly_once(
@@ -243,6 +255,37 @@ def test_a_second_signal_stops_at_once_and_a_run_finishes_the_batch(
     assert "Traceback" not in watcher.err
     pipeline.run(load_settings(lake=str(lake), settle_s=0, progress=False))
     assert kpis(lake) == reference
+
+
+def test_a_second_signal_inside_a_query_stops_at_once_not_a_failed_batch(
+    tmp_path: Path, watchers: Callable[..., Watcher]
+) -> None:
+    """The second signal lands while DuckDB validates the streams, and DuckDB answers a
+    handler that raises with an error of its own ("Query interrupted"): that is still the
+    stop, not a failed batch to retry (which had exited 0 with the batch unfinished), nor a
+    file to validate again alone."""
+    source = tmp_path / "source"  # streams enough for validation to run a while
+    generate(source, streams=300_000, songs=1500, users=3000, days=3, seed=4, stream_files=1)
+    lake = tmp_path / "lake"
+    (lake / "landing").mkdir(parents=True)
+    land(source, lake, *names(source))
+    watcher = watchers(lake, settle_s=0)
+    watcher.wait_for("validate:streams started")
+    time.sleep(0.15)  # inside its queries
+    for sig in (signal.SIGSTOP, signal.SIGINT, signal.SIGTERM, signal.SIGCONT):
+        watcher.proc.send_signal(sig)  # both delivered at once, SIGINT first
+    assert watcher.stop() == 143, watcher.err
+    assert watcher.err.strip().splitlines()[-1] == (
+        "stopped by SIGTERM during a batch: the next run or watch finishes it"
+    )
+    assert "batch failed" not in watcher.err
+    assert "alone" not in watcher.err
+    assert [b["status"] for b in ledger(lake)] == ["planned"]
+    pipeline.run(load_settings(lake=str(lake), settle_s=0, progress=False))
+    reference = tmp_path / "reference"
+    shutil.copytree(source, reference / "landing")
+    pipeline.run(load_settings(lake=str(reference), settle_s=0, progress=False))
+    assert kpis(lake) == kpis(reference)
 
 
 def test_two_watchers_on_one_lake_never_both_write(

@@ -21,6 +21,7 @@ import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import NoReturn
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def safe_points() -> Iterator[None]:
 def _note(signum: int, frame: FrameType | None) -> None:
     global _pending
     if _pending is not None:
-        raise Interrupted(signum)
+        insist(signum)
     _pending = signum
     log.warning(
         "%s: stopping at the next safe point (again to stop at once)", signal.Signals(signum).name
@@ -89,6 +90,15 @@ def _note(signum: int, frame: FrameType | None) -> None:
             log.debug("could not cancel the running work", exc_info=True)
 
 
+def insist(signum: int) -> NoReturn:
+    """Stop at once (a second signal, from its handler): the signal is also noted, because
+    where it lands the code running may turn it into an error of its own — DuckDB answers a
+    handler that raises with "Query interrupted" — and :func:`translated` turns that back."""
+    global _pending
+    _pending = signum
+    raise Interrupted(signum)
+
+
 def check() -> None:
     """A safe point: raise :class:`Interrupted` when a signal was noted."""
     if _pending is not None:
@@ -96,6 +106,7 @@ def check() -> None:
 
 
 def pending() -> bool:
+    """Whether a stop was asked for: an error raised now may be the stop's, not the work's."""
     return _pending is not None
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from musicstream import ingest, layout, pipeline
+from musicstream import ingest, interrupts, layout, pipeline
 from musicstream.errors import LakeLocked, QualityGateFailed, UserError
 from musicstream.lake import Lake, Listed
 from musicstream.settings import Settings
@@ -53,7 +53,8 @@ class Outcome:
 
 @dataclass
 class Stop:
-    """The stop request: set by the first SIGINT/SIGTERM; a second one raises ``Stopped``."""
+    """The stop request: set by the first SIGINT/SIGTERM; a second one stops at once
+    (:func:`musicstream.interrupts.insist`: the batch is left for the next run to finish)."""
 
     event: threading.Event = field(default_factory=threading.Event)
     signals: int = 0
@@ -61,22 +62,20 @@ class Stop:
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         self.signals += 1
         if self.signals > 1:
-            raise Stopped(signal.Signals(signum).name)
+            interrupts.insist(signum)
         self.event.set()
 
     @contextmanager
     def installed(self) -> Iterator[Stop]:
-        """Route SIGINT and SIGTERM here while the block runs (main thread only)."""
+        """Route SIGINT and SIGTERM here while the block runs (main thread only). Once a
+        stop was asked for, a later signal has nothing left to stop and is ignored: the
+        handlers restored, or Python's at exit, would turn a clean stop into an error."""
         previous = {s: signal.signal(s, self) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             yield self
         finally:
             for s, handler in previous.items():
-                signal.signal(s, handler)
-
-
-class Stopped(BaseException):
-    """A second stop signal: the batch in progress is left for the next run to finish."""
+                signal.signal(s, signal.SIG_IGN if self.event.is_set() else handler)
 
 
 def watch(settings: Settings, report: Callable[[Outcome], None], stop: threading.Event) -> None:

@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,11 @@ def kpis(lake: Path) -> dict[str, Any]:
     return {t: sorted(map(repr, read_table(lake, t))) for t in KPIS}
 
 
-def run_until(lake: Path, hook: Webhook, stage: str, signals: list[int]) -> subprocess.Popen[str]:
-    """``musicstream run`` with JSON logs; ``signals`` sent once ``stage`` starts."""
+def run_until(
+    lake: Path, hook: Webhook, stage: str, signals: list[int], after_s: float = 0
+) -> subprocess.Popen[str]:
+    """``musicstream run`` with JSON logs; ``signals`` sent ``after_s`` after ``stage``
+    starts."""
     env = {**os.environ, "MUSICSTREAM_WEBHOOK_URL": hook.url}
     args = [sys.executable, "-m", "musicstream", "run", "--lake", str(lake), "--log-format", "json"]
     proc = subprocess.Popen(
@@ -59,6 +63,7 @@ def run_until(lake: Path, hook: Webhook, stage: str, signals: list[int]) -> subp
         proc.lines.append(line)  # type: ignore[attr-defined]
         record = json.loads(line)
         if record.get("stage") == stage and record.get("event") == "start":
+            time.sleep(after_s)
             for signum in signals:
                 proc.send_signal(signum)
             break
@@ -112,3 +117,26 @@ def test_a_signal_stops_the_run_cleanly(
     )
     assert kpis(lake) == expected
     assert not list((lake / "landing").rglob("*.csv*"))
+
+
+def test_two_signals_inside_a_query_stop_the_run_without_a_second_look_at_its_files(
+    tmp_path: Path,
+) -> None:
+    """Both signals land while DuckDB validates the streams: the first cancels the query, the
+    second raises from inside the next check DuckDB makes, which DuckDB reports as an error
+    of its own ("Query interrupted"). That is the stop, not a failure for which validation
+    tries each file again alone (which had delayed the stop by validating them all again)."""
+    lake = tmp_path / "lake"
+    generate(lake / "landing", streams=300_000, songs=1500, users=3000, days=3, seed=4)
+    hook = Webhook()
+    try:
+        both = [signal.SIGSTOP, signal.SIGINT, signal.SIGTERM, signal.SIGCONT]  # SIGINT first
+        proc = run_until(lake, hook, "validate:streams", both, after_s=0.15)
+    finally:
+        hook.close()
+    records = [json.loads(line) for line in proc.lines]  # type: ignore[attr-defined]
+    assert proc.returncode == 143, records[-3:]
+    assert records[-1]["msg"].startswith("stopped by SIGTERM"), records[-1]
+    assert not [r["msg"] for r in records if "alone" in r["msg"]]
+    [summary] = hook.received
+    assert summary["status"] == "interrupted"

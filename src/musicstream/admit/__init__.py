@@ -26,6 +26,7 @@ import logging
 import os
 from dataclasses import dataclass
 
+from musicstream import interrupts
 from musicstream.admit.decode import (
     CHUNK,
     FileRejected,
@@ -70,6 +71,8 @@ def admit(
     except (MemoryError, OSError):  # reading errors are FileRejected: these are our writes
         raise
     except Exception as exc:  # the boundary: anything else about this one file
+        if interrupts.pending():  # not the file's: what a stop signal interrupted
+            raise
         log.warning("%s could not be read: %s", entry.path, one_line(exc))
         log.debug("admission error", exc_info=True)
         return Admitted(entry, None, "unreadable_file", one_line(exc))

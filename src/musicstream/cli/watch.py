@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 
 import typer
 
@@ -33,6 +32,7 @@ def watch(
     Ctrl-C/SIGTERM lets the batch in progress finish, then exits 0; a second stops at once
     (exit 130/143: the next run finishes that batch). A failed batch is retried with backoff.
     """
+    from musicstream import interrupts
     from musicstream import watch as watch_mod
     from musicstream.cli.stop import exit_now
 
@@ -59,9 +59,12 @@ def watch(
         with stop.installed():
             watch_mod.watch(settings, report, stop.event)
     except BaseException as exc:
-        if stop.signals < 2:
+        stopped = interrupts.translated(exc)
+        if stop.signals < 2 or not isinstance(stopped, interrupts.Interrupted):
             raise
-        name = str(exc) if isinstance(exc, watch_mod.Stopped) else "a second signal"
-        typer.echo(f"stopped by {name} during a batch: the next run or watch finishes it", err=True)
-        exit_now(128 + (signal.SIGTERM if "TERM" in name else signal.SIGINT))
+        typer.echo(
+            f"stopped by {stopped.signal_name} during a batch: the next run or watch finishes it",
+            err=True,
+        )
+        exit_now(stopped.exit_code)
     typer.echo("stopped", err=True)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from importlib import resources
 from typing import TYPE_CHECKING, Protocol
 
-from musicstream import layout
+from musicstream import interrupts, layout
 from musicstream.datasets import DAY_LISTENERS, KPIS, PERIOD_TABLES
 from musicstream.engines import surrogate
 from musicstream.periods import Period, covered_dates, periods_of
@@ -142,8 +142,9 @@ _ENVIRONMENT = {"IOException", "OutOfMemoryException", "InterruptException", "Py
 
 
 def is_environment_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is about this machine (disk, memory, interrupt) rather than a file."""
-    if isinstance(exc, OSError | MemoryError | KeyboardInterrupt):
+    """Whether ``exc`` is about this machine (disk, memory, interrupt) rather than a file:
+    after a stop signal, any error (a query it interrupted) is the stop's."""
+    if interrupts.pending() or isinstance(exc, OSError | MemoryError | KeyboardInterrupt):
         return True
     return any(t.__name__ in _ENVIRONMENT for t in type(exc).__mro__)
 
