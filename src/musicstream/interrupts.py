@@ -63,16 +63,24 @@ def _raise(signum: int, frame: FrameType | None) -> None:
 @contextmanager
 def safe_points() -> Iterator[None]:
     """While the block runs, a first signal is noted for :func:`check`; a second raises.
-    Main thread only (Python delivers signals there)."""
+    Main thread only (Python delivers signals there).
+
+    When the block's work is done and the command's handlers were :func:`raise_at_once`'s
+    (the CLI, which only prints its result before it exits), a later signal is ignored: it
+    has nothing left to stop, and it would turn a finished run into exit 130/143 — or kill
+    the process outright once Python's exit has put the default handlers back."""
     global _pending
     previous = {s: signal.signal(s, _note) for s in SIGNALS}
     _pending = None
+    done = False
     try:
         yield  # a signal after the last safe point changes nothing: the work is done
+        done = True
     finally:
         _pending = None
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            late = done and handler is _raise
+            signal.signal(signum, signal.SIG_IGN if late else handler)
 
 
 def _note(signum: int, frame: FrameType | None) -> None:

@@ -140,3 +140,20 @@ def test_two_signals_inside_a_query_stop_the_run_without_a_second_look_at_its_fi
     assert not [r["msg"] for r in records if "alone" in r["msg"]]
     [summary] = hook.received
     assert summary["status"] == "interrupted"
+
+
+def test_a_signal_after_the_run_is_done_changes_nothing(tmp_path: Path) -> None:
+    """SIGTERM as soon as the run's summary is out: the work is done, so the run exits 0 —
+    not 143 for a run that finished (a scheduler would take it for an interrupted one), nor
+    killed by the signal once Python's exit has put the default handlers back."""
+    lake = tmp_path / "lake"
+    generate(lake / "landing", streams=2_000, songs=300, users=200, days=2, seed=5)
+    args = [sys.executable, "-m", "musicstream", "run", "--lake", str(lake), "--log-format", "json"]
+    proc = subprocess.Popen(args, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    summary = json.loads(proc.stdout.readline())  # printed after the run's last step
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert summary["status"] == "ok"
+    assert proc.returncode == 0, err
+    assert "stopped by" not in err
