@@ -44,16 +44,7 @@ def watch(
         line = json.dumps(watch_mod.as_json(outcome), default=str) if as_json else None
         typer.echo(line or watch_mod.describe(outcome))
 
-    how = (
-        "file events"
-        if "://" not in settings.lake
-        else f"a listing every {settings.watch_interval_s:g} s"
-    )
-    typer.echo(
-        f"watching {settings.lake}/landing ({how}; files settle for {settings.settle_s:g} s); "
-        "Ctrl-C stops after the batch in progress",
-        err=True,
-    )
+    typer.echo(watch_mod.starting(settings), err=True)
     stop = watch_mod.Stop()
     try:
         with stop.installed():
