@@ -26,7 +26,6 @@ import logging
 import os
 from dataclasses import dataclass
 
-from musicstream import interrupts
 from musicstream.admit.decode import (
     CHUNK,
     FileRejected,
@@ -37,7 +36,7 @@ from musicstream.admit.decode import (
     write_text,
 )
 from musicstream.datasets import BY_NAME
-from musicstream.engines import LINES, RECORDS, FileSpec
+from musicstream.engines import LINES, RECORDS, FileSpec, is_environment_error
 from musicstream.lake import Lake, one_line
 from musicstream.scan import write_records
 from musicstream.state import FileEntry
@@ -68,10 +67,10 @@ def admit(
         if exc.reason == "changed":
             return Admitted(entry, None, changed=True, detail=exc.detail)
         return Admitted(entry, None, exc.reason, exc.detail)
-    except (MemoryError, OSError):  # reading errors are FileRejected: these are our writes
-        raise
     except Exception as exc:  # the boundary: anything else about this one file
-        if interrupts.pending():  # not the file's: what a stop signal interrupted
+        # Not the file's: reading errors are FileRejected, so an OSError or MemoryError is
+        # about our writes; after a stop signal, what it interrupted.
+        if is_environment_error(exc):
             raise
         log.warning("%s could not be read: %s", entry.path, one_line(exc))
         log.debug("admission error", exc_info=True)
